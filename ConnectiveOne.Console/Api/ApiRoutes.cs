@@ -1,0 +1,24 @@
+using ConnectiveOne.Console.Auth;
+
+namespace ConnectiveOne.Console.Api;
+
+internal static class ApiRoutes
+{
+    public static bool IsApi(PathString path) => path.StartsWithSegments("/api");
+
+    /// <summary>Maps every API area. Each area decides its own authorization; a test checks none is left undecided.</summary>
+    public static IEndpointRouteBuilder MapConnectiveOneApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/health", HealthEndpoint.GetAsync).AllowAnonymous().WithTags("Health");
+        var v1 = app.MapGroup("/api/v1");
+        v1.MapTokens();
+        v1.MapUsers();
+        return app;
+    }
+
+    /// <summary>Routes any signed-in API user may call.</summary>
+    public static RouteGroupBuilder ForOperators(this RouteGroupBuilder group) => group.RequireAuthorization(Policies.ApiUser);
+
+    /// <summary>Routes only an admin's token may call.</summary>
+    public static RouteGroupBuilder ForAdmins(this RouteGroupBuilder group) => group.RequireAuthorization(Policies.ApiAdmin);
+}

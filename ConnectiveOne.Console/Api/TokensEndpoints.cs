@@ -1,0 +1,52 @@
+using System.Security.Claims;
+using ConnectiveOne.Core.Accounts;
+using Microsoft.AspNetCore.Identity;
+
+namespace ConnectiveOne.Console.Api;
+
+internal static class TokensEndpoints
+{
+    public sealed record CreateTokenRequest(string? Email, string? Password, string? Name);
+    public sealed record CreatedToken(string Token, Guid Id, string Name);
+
+    public static void MapTokens(this RouteGroupBuilder v1)
+    {
+        var tokens = v1.MapGroup("/tokens").WithTags("Tokens");
+
+        // Checks credentials itself (API.md): anyone may try, lockout applies as on the login page.
+        tokens.MapPost("/", CreateAsync).AllowAnonymous();
+
+        var own = tokens.MapGroup("/").ForOperators();
+        own.MapGet("/", async (ClaimsPrincipal user, ApiTokenService service, CancellationToken ct) =>
+            TypedResults.Ok(await service.ListAsync(UserId(user), ct)));
+        own.MapDelete("/{id:guid}", async (Guid id, ClaimsPrincipal user, ApiTokenService service, CancellationToken ct) =>
+            await service.RevokeAsync(UserId(user), id, ct)
+                ? Results.NoContent()
+                : Problems.NotFound("You have no token with that id."));
+    }
+
+    private static async Task<IResult> CreateAsync(CreateTokenRequest request, UserManager<AppUser> users,
+        SignInManager<AppUser> signIn, ApiTokenService service, ILoggerFactory loggers, CancellationToken ct)
+    {
+        const string wrong = "The email or password is wrong.";
+        if (string.IsNullOrWhiteSpace(request.Email) || string.IsNullOrEmpty(request.Password))
+            return Problems.Result(StatusCodes.Status401Unauthorized, wrong);
+        var user = await users.FindByEmailAsync(request.Email.Trim());
+        if (user is null)
+            return Problems.Result(StatusCodes.Status401Unauthorized, wrong);
+        var check = await signIn.CheckPasswordSignInAsync(user, request.Password, lockoutOnFailure: true);
+        if (check.IsLockedOut)
+            return Problems.Result(StatusCodes.Status401Unauthorized, "This account is locked after too many failed attempts; try again later.");
+        if (!check.Succeeded)
+            return Problems.Result(StatusCodes.Status401Unauthorized, wrong);
+        if (!user.IsActive)
+            return Problems.Result(StatusCodes.Status401Unauthorized, "This account has been deactivated.");
+
+        var (token, info) = await service.CreateAsync(user.Id, request.Name ?? "API token", ct);
+        loggers.CreateLogger("ConnectiveOne.Api.Tokens").LogInformation("User {UserId} created API token {TokenId}", user.Id, info.Id);
+        return TypedResults.Created($"/api/v1/tokens/{info.Id}", new CreatedToken(token, info.Id, info.Name));
+    }
+
+    private static string UserId(ClaimsPrincipal user) =>
+        user.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new InvalidOperationException("Authenticated user without an id.");
+}

@@ -1,0 +1,115 @@
+using ConnectiveOne.Console.Api;
+using ConnectiveOne.Console.Auth;
+using ConnectiveOne.Console.Components;
+using ConnectiveOne.Console.Components.Layout;
+using ConnectiveOne.Console.Features.Setup;
+using ConnectiveOne.Console.Features.Account;
+using ConnectiveOne.Console.State;
+using ConnectiveOne.Core;
+using ConnectiveOne.Core.Accounts;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.FileProviders;
+using MudBlazor.Services;
+using Serilog;
+
+namespace ConnectiveOne.Console;
+
+internal static class ConsoleServiceRegistration
+{
+    public static IServiceCollection AddConnectiveOneConsole(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddMudServices();
+        services.AddCascadingAuthenticationState();
+        services.AddScoped<AuthenticationStateProvider, LiveAuthenticationStateProvider>();
+        services.AddConnectiveOneStore();
+
+        var dataDirectory = configuration[$"{ConnectiveOneOptions.Section}:DataDirectory"] ?? "./data";
+        services.AddDataProtection()
+            .SetApplicationName("ConnectiveOne")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(Path.GetFullPath(dataDirectory), "keys")));
+
+        services.AddAuthentication(options =>
+            {
+                options.DefaultScheme = AuthSchemes.Smart;
+                options.DefaultChallengeScheme = AuthSchemes.Smart;
+            })
+            .AddPolicyScheme(AuthSchemes.Smart, "Cookie or bearer", options =>
+                options.ForwardDefaultSelector = AuthSchemes.Select)
+            .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(AuthSchemes.Bearer, null)
+            .AddIdentityCookies();
+        services.ConfigureApplicationCookie(cookie =>
+        {
+            cookie.LoginPath = "/account/login";
+            cookie.Cookie.Name = "ConnectiveOne.Auth";
+            cookie.Cookie.HttpOnly = true;
+            cookie.Cookie.SameSite = SameSiteMode.Lax;
+            cookie.ExpireTimeSpan = TimeSpan.FromDays(7);
+            cookie.SlidingExpiration = true;
+            // Render the "not allowed" page at the URL that was asked for, with a 403 (status code pages re-execute).
+            cookie.Events.OnRedirectToAccessDenied = context =>
+            {
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                return Task.CompletedTask;
+            };
+        });
+        // A demoted or deactivated user's cookie is re-checked against the security stamp this often.
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromSeconds(30));
+
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder()
+                .RequireAuthenticatedUser().Build())
+            .AddPolicy(Policies.Admin, p => p.RequireAuthenticatedUser().RequireRole(Roles.Admin))
+            .AddPolicy(Policies.ApiUser, p => p.AddAuthenticationSchemes(AuthSchemes.Bearer).RequireAuthenticatedUser())
+            .AddPolicy(Policies.ApiAdmin, p => p.AddAuthenticationSchemes(AuthSchemes.Bearer).RequireAuthenticatedUser()
+                .RequireRole(Roles.Admin));
+
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        services.AddHttpContextAccessor();
+        services.AddScoped<ThemePreference>();
+        services.AddHealthChecks();
+        return services;
+    }
+
+    public static WebApplication UseConnectiveOne(this WebApplication app)
+    {
+        app.UseSerilogRequestLogging();
+        if (!app.Environment.IsDevelopment())
+            app.UseExceptionHandler("/error", createScopeForErrors: true);
+        app.UseSecurityHeaders();
+        app.UseAppAssets();
+
+        // API errors get problem details; pages get a rendered error page at the same URL.
+        app.UseWhen(c => ApiRoutes.IsApi(c.Request.Path), api => api.UseStatusCodePages());
+        app.UseWhen(c => !ApiRoutes.IsApi(c.Request.Path),
+            pages => pages.UseStatusCodePagesWithReExecute("/error/{0}", createScopeForStatusCodePages: true));
+
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapOpenApi().AllowAnonymous();
+        app.MapConnectiveOneApi();
+        app.MapAccountEndpoints();
+        app.MapRazorComponents<App>()
+            .AddInteractiveServerRenderMode();
+
+        app.Lifetime.ApplicationStarted.Register(() => FirstRunBanner.Print(app));
+        return app;
+    }
+
+    /// <summary>
+    /// Serves <c>wwwroot-assets</c> (our CSS, logo, favicon) at <c>/assets</c>, embedded in the assembly so the
+    /// single file carries them. Placed before authentication: the login page needs them too.
+    /// </summary>
+    private static void UseAppAssets(this WebApplication app)
+    {
+        var assets = new ManifestEmbeddedFileProvider(typeof(ConsoleServiceRegistration).Assembly, "wwwroot-assets");
+        app.UseStaticFiles(new StaticFileOptions { FileProvider = assets, RequestPath = "/assets" });
+    }
+}

@@ -1,0 +1,30 @@
+using ConnectiveOne.Core;
+using Serilog;
+using Serilog.Events;
+
+namespace ConnectiveOne.Console;
+
+internal static class Logging
+{
+    /// <summary>
+    /// Serilog to the console and a daily rolling file in <c>data/logs</c>. Levels can be tuned under
+    /// <c>Serilog:MinimumLevel</c>. Messages carry ids and counts as properties, never secrets or mail bodies.
+    /// </summary>
+    public static void AddConnectiveOneLogging(this WebApplicationBuilder builder)
+    {
+        var dataDirectory = builder.Configuration[$"{ConnectiveOneOptions.Section}:DataDirectory"] ?? "./data";
+        var logFolder = Path.Combine(Path.GetFullPath(dataDirectory), "logs");
+        builder.Services.AddSerilog((services, log) => log
+            .MinimumLevel.Information()
+            .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.EntityFrameworkCore", LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
+            .ReadFrom.Configuration(builder.Configuration)
+            .ReadFrom.Services(services)
+            .Enrich.FromLogContext()
+            .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}")
+            .WriteTo.File(Path.Combine(logFolder, "connectiveone-.log"), rollingInterval: RollingInterval.Day,
+                retainedFileCountLimit: 14, shared: true,
+                outputTemplate: "{Timestamp:o} [{Level:u3}] {SourceContext}: {Message:lj} {Properties:j}{NewLine}{Exception}"));
+    }
+}

@@ -1,0 +1,52 @@
+using System.Security.Claims;
+using ConnectiveOne.Console.State.Notifications;
+using ConnectiveOne.Console.State.Session;
+using ConnectiveOne.Core.Accounts;
+using ConnectiveOne.Core.Events;
+using Microsoft.AspNetCore.Components.Authorization;
+
+namespace ConnectiveOne.Console.State;
+
+/// <summary>
+/// Feeds the circuit's store from the outside world: the signed-in user and the in-process change events.
+/// Started once by the layout; disposed with the circuit.
+/// </summary>
+public sealed class StoreConnector(Store store, AuthenticationStateProvider auth, ChangeNotifier notifier) : IDisposable
+{
+    private IDisposable? _subscription;
+
+    public async Task StartAsync()
+    {
+        if (_subscription is not null)
+            return;
+        auth.AuthenticationStateChanged += OnAuthenticationChanged;
+        Publish((await auth.GetAuthenticationStateAsync()).User);
+        _subscription = notifier.Subscribe(OnChange);
+    }
+
+    private void OnAuthenticationChanged(Task<AuthenticationState> state) =>
+        _ = state.ContinueWith(t => Publish(t.Result.User), TaskContinuationOptions.OnlyOnRanToCompletion);
+
+    private void Publish(ClaimsPrincipal user)
+    {
+        var signedIn = user.Identity?.IsAuthenticated == true;
+        store.Dispatch(new SessionChanged(
+            signedIn ? user.FindFirstValue(ClaimTypes.NameIdentifier) : null,
+            signedIn ? user.Identity!.Name : null,
+            signedIn ? user.FindFirstValue(ClaimTypes.Email) : null,
+            signedIn && user.IsInRole(Roles.Admin)));
+    }
+
+    private void OnChange(ChangeEvent change)
+    {
+        // Only events with words for people become notifications; the rest drive pages directly.
+        if (change.Summary is { } text)
+            store.Dispatch(new NotificationReceived(new Notification(change.WireName, change.Id, text, change.At)));
+    }
+
+    public void Dispose()
+    {
+        auth.AuthenticationStateChanged -= OnAuthenticationChanged;
+        _subscription?.Dispose();
+    }
+}

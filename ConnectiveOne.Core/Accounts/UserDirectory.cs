@@ -1,0 +1,121 @@
+using ConnectiveOne.Core.Events;
+using ConnectiveOne.Core.Persistence;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace ConnectiveOne.Core.Accounts;
+
+public sealed record UserInfo(string Id, string Email, string? DisplayName, string Role, bool IsActive,
+    DateTimeOffset CreatedAt, bool LockedOut);
+
+/// <summary>The outcome of an account change: the user, or what was wrong in words.</summary>
+public sealed record AccountResult(UserInfo? User, AccountError? Error, string? Message)
+{
+    public static AccountResult Ok(UserInfo user) => new(user, null, null);
+    public static AccountResult Fail(AccountError error, string message) => new(null, error, message);
+}
+
+public enum AccountError { Invalid, Conflict, NotFound, LastAdmin }
+
+/// <summary>Admin-side user management on top of Identity's <see cref="UserManager{TUser}"/>.</summary>
+public sealed class UserDirectory(UserManager<AppUser> users, AppDbContext db, TimeProvider clock, ChangeNotifier notifier)
+{
+    public async Task<IReadOnlyList<UserInfo>> ListAsync(CancellationToken ct = default)
+    {
+        var roleOf = await (from ur in db.UserRoles
+                            join r in db.Roles on ur.RoleId equals r.Id
+                            select new { ur.UserId, r.Name }).ToListAsync(ct);
+        var all = await db.Users.AsNoTracking().OrderBy(u => u.Email).ToListAsync(ct);
+        var now = clock.GetUtcNow();
+        return all.Select(u => ToInfo(u, PrimaryRole(roleOf.Where(x => x.UserId == u.Id).Select(x => x.Name)), now)).ToList();
+    }
+
+    public async Task<UserInfo?> FindAsync(string id)
+    {
+        var user = await users.FindByIdAsync(id);
+        return user is null ? null : await InfoAsync(user);
+    }
+
+    public async Task<AccountResult> CreateAsync(string? email, string? password, string? role, string? displayName = null)
+    {
+        var canonicalRole = Roles.Normalize(role);
+        if (canonicalRole is null)
+            return AccountResult.Fail(AccountError.Invalid, "The role must be Admin or Operator.");
+        if (string.IsNullOrWhiteSpace(email) || !MimeKit.MailboxAddress.TryParse(email.Trim(), out var parsed)
+            || parsed.Address != email.Trim() || !parsed.Address.Contains('@'))
+            return AccountResult.Fail(AccountError.Invalid, "That is not an email address.");
+        if (string.IsNullOrEmpty(password))
+            return AccountResult.Fail(AccountError.Invalid, "A password is required.");
+        if (await users.FindByEmailAsync(email.Trim()) is not null)
+            return AccountResult.Fail(AccountError.Conflict, $"A user with the email {email.Trim()} already exists.");
+
+        var user = new AppUser
+        {
+            UserName = email.Trim(),
+            Email = email.Trim(),
+            EmailConfirmed = true,
+            DisplayName = string.IsNullOrWhiteSpace(displayName) ? null : displayName.Trim(),
+            CreatedAt = clock.GetUtcNow(),
+        };
+        var created = await users.CreateAsync(user, password);
+        if (!created.Succeeded)
+            return AccountResult.Fail(AccountError.Invalid, Describe(created));
+        await users.AddToRoleAsync(user, canonicalRole);
+        return AccountResult.Ok(await InfoAsync(user));
+    }
+
+    /// <summary>Changes a user's role. The security stamp changes too, so open sessions pick it up.</summary>
+    public async Task<AccountResult> SetRoleAsync(string id, string? role)
+    {
+        var canonicalRole = Roles.Normalize(role);
+        if (canonicalRole is null)
+            return AccountResult.Fail(AccountError.Invalid, "The role must be Admin or Operator.");
+        var user = await users.FindByIdAsync(id);
+        if (user is null)
+            return AccountResult.Fail(AccountError.NotFound, "There is no such user.");
+        var current = await users.GetRolesAsync(user);
+        if (current.Contains(Roles.Admin) && canonicalRole != Roles.Admin && await IsLastActiveAdminAsync(user))
+            return AccountResult.Fail(AccountError.LastAdmin, "This is the last active admin: make someone else admin first.");
+        await users.RemoveFromRolesAsync(user, current);
+        await users.AddToRoleAsync(user, canonicalRole);
+        await users.UpdateSecurityStampAsync(user);
+        notifier.Publish(new ChangeEvent(ChangeKind.UserChanged, user.Id));
+        return AccountResult.Ok(await InfoAsync(user));
+    }
+
+    /// <summary>Deactivates or reactivates a user; a deactivated user's sessions and tokens stop working.</summary>
+    public async Task<AccountResult> SetActiveAsync(string id, bool active)
+    {
+        var user = await users.FindByIdAsync(id);
+        if (user is null)
+            return AccountResult.Fail(AccountError.NotFound, "There is no such user.");
+        if (!active && await users.IsInRoleAsync(user, Roles.Admin) && await IsLastActiveAdminAsync(user))
+            return AccountResult.Fail(AccountError.LastAdmin, "This is the last active admin: it cannot be deactivated.");
+        user.IsActive = active;
+        await users.UpdateAsync(user);
+        await users.UpdateSecurityStampAsync(user);
+        notifier.Publish(new ChangeEvent(ChangeKind.UserChanged, user.Id));
+        return AccountResult.Ok(await InfoAsync(user));
+    }
+
+    private async Task<bool> IsLastActiveAdminAsync(AppUser user)
+    {
+        var admins = await users.GetUsersInRoleAsync(Roles.Admin);
+        return admins.All(a => a.Id == user.Id || !a.IsActive);
+    }
+
+    private async Task<UserInfo> InfoAsync(AppUser user) =>
+        ToInfo(user, PrimaryRole(await users.GetRolesAsync(user)), clock.GetUtcNow());
+
+    private static UserInfo ToInfo(AppUser u, string role, DateTimeOffset now) =>
+        new(u.Id, u.Email ?? "", u.DisplayName, role, u.IsActive, u.CreatedAt, u.LockoutEnd > now);
+
+    private static string PrimaryRole(IEnumerable<string?> roles)
+    {
+        var list = roles.ToList();
+        return list.Contains(Roles.Admin) ? Roles.Admin : Roles.Operator;
+    }
+
+    /// <summary>Identity's error descriptions joined into one sentence list.</summary>
+    public static string Describe(IdentityResult result) => string.Join(" ", result.Errors.Select(e => e.Description));
+}

@@ -1,0 +1,66 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ConnectiveOne.Core;
+
+/// <summary>The <c>ConnectiveOne</c> configuration section (API.md lists every key).</summary>
+public sealed class ConnectiveOneOptions
+{
+    public const string Section = "ConnectiveOne";
+
+    /// <summary>Folder for the SQLite database, attachments, keys and logs.</summary>
+    [Required]
+    public string DataDirectory { get; set; } = "./data";
+
+    /// <summary>Base URL used in links and mail; empty means the first URL the app listens on.</summary>
+    public string? PublicUrl { get; set; }
+
+    /// <summary>Domain of the technical addresses that receive redirected mail.</summary>
+    public string InboundDomain { get; set; } = "inbound.localhost";
+
+    public SmtpListenerOptions Smtp { get; set; } = new();
+    public OutboundOptions Outbound { get; set; } = new();
+    public DnsOptions Dns { get; set; } = new();
+    public BootstrapOptions Bootstrap { get; set; } = new();
+    public InboundOptions Inbound { get; set; } = new();
+
+    /// <summary>The data folder as an absolute path.</summary>
+    public string DataPath => Path.GetFullPath(DataDirectory);
+}
+
+public sealed class SmtpListenerOptions
+{
+    /// <summary><c>host:port</c> of the inbound SMTP endpoint, or <c>off</c>.</summary>
+    public string Listen { get; set; } = "127.0.0.1:2525";
+
+    [Range(1024, long.MaxValue)]
+    public long MaxMessageBytes { get; set; } = 26_214_400;
+}
+
+public sealed class OutboundOptions
+{
+    public string? Host { get; set; }
+    public int Port { get; set; } = 587;
+    public string Security { get; set; } = "Auto";
+    public string? Username { get; set; }
+    public string? Password { get; set; }
+    public string SpfInclude { get; set; } = "mailgun.org";
+}
+
+public sealed class DnsOptions
+{
+    /// <summary>Comma-separated <c>host:port</c> list; empty means the system's resolvers.</summary>
+    public string? Servers { get; set; }
+}
+
+public sealed class BootstrapOptions
+{
+    public string? AdminEmail { get; set; }
+    public string? AdminPassword { get; set; }
+    public string? ApiToken { get; set; }
+}
+
+public sealed class InboundOptions
+{
+    public string? WebhookToken { get; set; }
+    public string? MailgunSigningKey { get; set; }
+}

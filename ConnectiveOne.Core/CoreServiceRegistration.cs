@@ -1,0 +1,65 @@
+using ConnectiveOne.Core.Accounts;
+using ConnectiveOne.Core.Events;
+using ConnectiveOne.Core.Persistence;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace ConnectiveOne.Core;
+
+public static class CoreServiceRegistration
+{
+    /// <summary>
+    /// Registers options, the database, accounts and the background services of Core. Hosted services
+    /// start in registration order, so migrations run before anything that reads the database.
+    /// </summary>
+    public static IServiceCollection AddConnectiveOneCore(this IServiceCollection services)
+    {
+        services.AddOptions<ConnectiveOneOptions>()
+            .BindConfiguration(ConnectiveOneOptions.Section)
+            .ValidateDataAnnotations()
+            .Validate(o => !string.IsNullOrWhiteSpace(o.DataDirectory), "ConnectiveOne:DataDirectory must not be empty.")
+            .ValidateOnStart();
+        services.AddSingleton(TimeProvider.System);
+
+        services.AddDbContext<AppDbContext>((sp, db) =>
+        {
+            var options = sp.GetRequiredService<IOptions<ConnectiveOneOptions>>().Value;
+            Directory.CreateDirectory(options.DataPath);
+            var connection = new SqliteConnectionStringBuilder
+            {
+                DataSource = Path.Combine(options.DataPath, "connectiveone.db"),
+                Pooling = true,
+            };
+            db.UseSqlite(connection.ToString()).AddInterceptors(new SqlitePragmaInterceptor());
+        });
+
+        services.AddIdentityCore<AppUser>(identity =>
+            {
+                identity.User.RequireUniqueEmail = true;
+                identity.Password.RequiredLength = 10;
+                identity.Password.RequireNonAlphanumeric = false;
+                identity.Password.RequireUppercase = false;
+                identity.Password.RequireLowercase = false;
+                identity.Password.RequireDigit = false;
+                identity.Lockout.MaxFailedAccessAttempts = 5;
+                identity.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+                identity.Lockout.AllowedForNewUsers = true;
+            })
+            .AddRoles<IdentityRole>()
+            .AddEntityFrameworkStores<AppDbContext>()
+            .AddSignInManager()
+            .AddDefaultTokenProviders();
+
+        services.AddScoped<ApiTokenService>();
+        services.AddScoped<UserDirectory>();
+        services.AddSingleton<FirstRunSetup>();
+        services.AddSingleton<ChangeNotifier>();
+
+        services.AddHostedService<DatabaseMigrator>();
+        services.AddHostedService<AccountBootstrapper>();
+        return services;
+    }
+}

@@ -1,0 +1,23 @@
+namespace ConnectiveOne.Core.Events;
+
+/// <summary>What changed; the names match the live events of API.md (camelCase on the wire).</summary>
+public enum ChangeKind
+{
+    TicketCreated,
+    MessageAdded,
+    TicketUpdated,
+    DomainStatusChanged,
+    ForwardingStatusChanged,
+    DeliveryStatusChanged,
+    /// <summary>A user's role or active flag changed; open sessions re-read their rights.</summary>
+    UserChanged,
+}
+
+/// <summary>One change, with the id of the thing it concerns and an optional short summary for people.</summary>
+public sealed record ChangeEvent(ChangeKind Kind, string Id, string? Summary = null)
+{
+    public DateTimeOffset At { get; init; } = DateTimeOffset.UtcNow;
+
+    /// <summary>The event name used on the live hub, e.g. <c>ticketCreated</c>.</summary>
+    public string WireName => char.ToLowerInvariant(Kind.ToString()[0]) + Kind.ToString()[1..];
+}

@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Logging;
+
+namespace ConnectiveOne.Core.Events;
+
+/// <summary>
+/// In-process fan-out of change events to open pages and the live hub. Subscribers are called
+/// synchronously and must hand work off quickly (Blazor components use InvokeAsync); one failing
+/// subscriber never stops the others or the publisher.
+/// </summary>
+public sealed class ChangeNotifier(ILogger<ChangeNotifier> logger)
+{
+    private readonly Lock _lock = new();
+    private Action<ChangeEvent>[] _subscribers = [];
+
+    public IDisposable Subscribe(Action<ChangeEvent> handler)
+    {
+        lock (_lock)
+            _subscribers = [.. _subscribers, handler];
+        return new Subscription(this, handler);
+    }
+
+    public void Publish(ChangeEvent change)
+    {
+        foreach (var subscriber in Volatile.Read(ref _subscribers))
+        {
+            try
+            {
+                subscriber(change);
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "A subscriber failed on {Kind} {Id}", change.Kind, change.Id);
+            }
+        }
+    }
+
+    private void Unsubscribe(Action<ChangeEvent> handler)
+    {
+        lock (_lock)
+            _subscribers = _subscribers.Where(s => s != handler).ToArray();
+    }
+
+    private sealed class Subscription(ChangeNotifier owner, Action<ChangeEvent> handler) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+                owner.Unsubscribe(handler);
+        }
+    }
+}
