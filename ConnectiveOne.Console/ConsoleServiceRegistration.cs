@@ -88,6 +88,8 @@ internal static class ConsoleServiceRegistration
         app.UseWhen(c => !ApiRoutes.IsApi(c.Request.Path),
             pages => pages.UseStatusCodePagesWithReExecute("/error/{0}", createScopeForStatusCodePages: true));
 
+        // Routing after the status code pages, so a re-executed request (/error/403) is routed again.
+        app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();

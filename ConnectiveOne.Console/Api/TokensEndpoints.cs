@@ -14,10 +14,10 @@ internal static class TokensEndpoints
         var tokens = v1.MapGroup("/tokens").WithTags("Tokens");
 
         // Checks credentials itself (API.md): anyone may try, lockout applies as on the login page.
-        tokens.MapPost("/", CreateAsync).AllowAnonymous();
+        tokens.MapPost("", CreateAsync).AllowAnonymous();
 
-        var own = tokens.MapGroup("/").ForOperators();
-        own.MapGet("/", async (ClaimsPrincipal user, ApiTokenService service, CancellationToken ct) =>
+        var own = tokens.MapGroup("").ForOperators();
+        own.MapGet("", async (ClaimsPrincipal user, ApiTokenService service, CancellationToken ct) =>
             TypedResults.Ok(await service.ListAsync(UserId(user), ct)));
         own.MapDelete("/{id:guid}", async (Guid id, ClaimsPrincipal user, ApiTokenService service, CancellationToken ct) =>
             await service.RevokeAsync(UserId(user), id, ct)

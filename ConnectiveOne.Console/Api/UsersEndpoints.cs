@@ -11,9 +11,9 @@ internal static class UsersEndpoints
     public static void MapUsers(this RouteGroupBuilder v1)
     {
         var users = v1.MapGroup("/users").ForAdmins().WithTags("Users");
-        users.MapGet("/", async (UserDirectory directory, CancellationToken ct) =>
+        users.MapGet("", async (UserDirectory directory, CancellationToken ct) =>
             TypedResults.Ok((await directory.ListAsync(ct)).Select(ToDto)));
-        users.MapPost("/", async (CreateUserRequest request, UserDirectory directory) =>
+        users.MapPost("", async (CreateUserRequest request, UserDirectory directory) =>
             ToResult(await directory.CreateAsync(request.Email, request.Password, request.Role, request.DisplayName), created: true));
         users.MapPatch("/{id}", async (string id, UpdateUserRequest request, UserDirectory directory) =>
         {
