@@ -232,7 +232,7 @@ public static class DnsRecordMatcher
         var strict = policy.Equals("reject", StringComparison.OrdinalIgnoreCase) || policy.Equals("quarantine", StringComparison.OrdinalIgnoreCase);
         return With(planned, found, RecordStatus.Ok, strict
             ? $"Your DMARC policy is p={policy.ToLowerInvariant()}: mail that fails DMARC is {(policy.Equals("reject", StringComparison.OrdinalIgnoreCase) ? "rejected" : "sent to spam")}. "
-                + "Mail from ConnectiveOne passes once the DKIM record above is verified, because it is signed for the same domain as its From address (DKIM alignment)."
+                + "Mail from ConnectiveOne passes once the DKIM record above is verified: it must be DKIM-aligned, that is signed for the same domain as its From address."
             : "Your existing DMARC record is kept.");
     }
 
