@@ -56,11 +56,13 @@ public sealed class DnsVerifier
 
         await Task.WhenAll([apexTask, dmarcTask, spfCountTask, .. dkimTasks.Values]);
 
-        var snapshot = new DomainDnsSnapshot(
-            await apexTask,
-            await dmarcTask,
-            dkimTasks.ToDictionary(p => p.Key, p => p.Value.Result),
-            await spfCountTask);
+        var dkim = new Dictionary<string, TxtLookupResult>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (selector, task) in dkimTasks)
+        {
+            dkim[selector] = await task;
+        }
+
+        var snapshot = new DomainDnsSnapshot(await apexTask, await dmarcTask, dkim, await spfCountTask);
         return DnsRecordMatcher.Check(settings, snapshot, _timeProvider.GetUtcNow());
     }
 

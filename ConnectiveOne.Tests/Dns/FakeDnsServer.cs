@@ -77,7 +77,15 @@ internal sealed class FakeDnsServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
-        _server.Stop();
+        try
+        {
+            _server.Stop();
+        }
+        catch (AggregateException e) when (e.InnerExceptions.All(i => i is OperationCanceledException))
+        {
+            // ARSoft's Stop waits on its listener tasks and rethrows their cancellation when stopped right after Start.
+        }
+
         _stopping.Dispose();
     }
 
