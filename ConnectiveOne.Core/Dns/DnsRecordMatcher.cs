@@ -117,10 +117,8 @@ public static class DnsRecordMatcher
                     + "and then treat SPF as an error. Remove includes you no longer use, or replace some with ip4:/ip6: ranges.");
             }
 
-            if (lookups.LoopDetected)
-            {
-                notes.AddRange(lookups.Problems.Where(p => p.Contains("loop", StringComparison.Ordinal)));
-            }
+            // Loops, includes without SPF record, unanswered includes: each breaks SPF at receivers or hides cost.
+            notes.AddRange(lookups.Problems);
         }
 
         if (status == RecordStatus.Ok && notes.Count > 0)

@@ -112,6 +112,7 @@ public class DnsRecordMatcherTests
         { "two dmarc", DomainStatus.Verified, RecordPurpose.Dmarc, RecordStatus.Warning, "Keep only one" },
         { "spf over limit", DomainStatus.Verified, RecordPurpose.Spf, RecordStatus.Warning, "needs 12 DNS lookups" },
         { "spf +all", DomainStatus.Verified, RecordPurpose.Spf, RecordStatus.Warning, "+all" },
+        { "spf include loop", DomainStatus.Verified, RecordPurpose.Spf, RecordStatus.Warning, "loop" },
         { "k2 missing", DomainStatus.Verified, RecordPurpose.Dkim, RecordStatus.Missing, "Optional" },
     };
 
@@ -135,6 +136,7 @@ public class DnsRecordMatcherTests
             "two dmarc" => ok with { Dmarc = TxtLookupResult.Of("v=DMARC1; p=none", "v=DMARC1; p=reject") },
             "spf over limit" => ok with { SpfLookups = new SpfLookupCount(12, false, false, []) },
             "spf +all" => ok with { Apex = Apex("connectiveone-verification=tok3n-9x", "v=spf1 include:mailgun.org +all") },
+            "spf include loop" => ok with { SpfLookups = new SpfLookupCount(3, true, false, ["x.example includes itself through a loop; receivers treat this SPF record as an error."]) },
             "k2 missing" => ok,
             _ => throw new ArgumentOutOfRangeException(nameof(scenario)),
         };
