@@ -140,7 +140,7 @@ public static partial class SubjectNormalizer
     }
 
     // word, optional counter "[2]" / "(2)" or blob, then ":" — e.g. "Re:", "RE[2]:", "Re(3):", "Re [list]:", "Re :".
-    [GeneratedRegex(@"^(?<word>[\p{L}]{1,6})\s*(?:\[\d+\]|\(\d+\)|\[[^\]]*\])?\s*:", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?<word>[\p{L}]{1,12})\s*(?:\[\d+\]|\(\d+\)|\[[^\]]*\])?\s*:", RegexOptions.CultureInvariant)]
     private static partial Regex ReplyPrefix();
 
     [GeneratedRegex(@"\[#([0-9]{1,18})\]", RegexOptions.CultureInvariant)]
