@@ -1,3 +1,4 @@
+using ConnectiveOne.Core.Inbound;
 using MimeKit;
 
 namespace ConnectiveOne.Tests.TestSupport;
@@ -15,24 +16,8 @@ public static class Corpus
     public static IEnumerable<string> Files(string relativeFolder, string pattern) =>
         Directory.EnumerateFiles(PathOf(relativeFolder), pattern).Order(StringComparer.Ordinal);
 
-    /// <summary>
-    /// Parses a message from raw bytes (line endings untouched). A leading mbox "From " line is skipped:
-    /// the SMTP listener never sees one, and it is not a header.
-    /// </summary>
-    public static MimeMessage LoadMessage(string path)
-    {
-        var bytes = File.ReadAllBytes(path);
-        var start = 0;
-        if (bytes.AsSpan().StartsWith("From "u8))
-        {
-            var eol = bytes.AsSpan().IndexOfAny((byte)'\n', (byte)'\r');
-            start = eol < 0 ? bytes.Length : eol + 1;
-            if (eol >= 0 && bytes[eol] == '\r' && start < bytes.Length && bytes[start] == '\n')
-                start++;
-        }
-        using var stream = new MemoryStream(bytes, start, bytes.Length - start, writable: false);
-        return MimeMessage.Load(stream);
-    }
+    /// <summary>Parses a corpus file from its raw bytes, line endings untouched, the way intake parses stored mail.</summary>
+    public static MimeMessage LoadMessage(string path) => RawMessageParser.Parse(File.ReadAllBytes(path));
 
     private static string FindRoot()
     {

@@ -122,11 +122,13 @@ public sealed partial class AutomaticMailClassifier(string inboundDomain, IEnume
             Add(AutomaticMailFlags.Bounce, structural);
         else if (headers["X-Failed-Recipients"] is not null)
             Add(AutomaticMailFlags.Bounce, "X-Failed-Recipients present (Exim bounce)");
-        else if (!explicitAutoReply)
+        else if (WeakBounceReasons(message, envelopeSender) is { Count: > 0 } weak
+                 && (!explicitAutoReply || weak.Count >= 2 && weak.Contains(BounceSubjectReason)))
         {
-            var weak = WeakBounceReason(message, envelopeSender);
-            if (weak is not null)
-                Add(AutomaticMailFlags.Bounce, weak);
+            // An explicit auto-reply marker outweighs one convention (RFC 3834 responders also use the null
+            // sender), but a daemon sender together with a failure subject is still a bounce (Exim, 1&1).
+            foreach (var reason in weak)
+                Add(AutomaticMailFlags.Bounce, reason);
         }
 
         return new AutomaticMailClassification(flags, reasons);
@@ -177,21 +179,24 @@ public sealed partial class AutomaticMailClassifier(string inboundDomain, IEnume
         }
     }
 
-    private static string? WeakBounceReason(MimeMessage message, string? envelopeSender)
+    private const string BounceSubjectReason = "Subject reads like a delivery failure or complaint";
+
+    private static List<string> WeakBounceReasons(MimeMessage message, string? envelopeSender)
     {
+        var reasons = new List<string>();
         var from = message.From.Mailboxes.FirstOrDefault();
         var local = from?.LocalPart?.ToLowerInvariant() ?? "";
-        if (local is "mailer-daemon" or "postmaster" or "mail-daemon" or "maildaemon")
-            return $"From is {from!.Address}";
-        if (from?.Name is { } name && DaemonName().IsMatch(name))
-            return $"From is \"{name}\"";
+        if (local is "mailer-daemon" or "postmaster" or "post_master" or "mail-daemon" or "maildaemon")
+            reasons.Add($"From is {from!.Address}");
+        else if (from?.Name is { } name && DaemonName().IsMatch(name))
+            reasons.Add($"From is \"{name}\"");
         if (BounceSubject().IsMatch(message.Subject ?? ""))
-            return "Subject reads like a delivery failure";
+            reasons.Add(BounceSubjectReason);
         if (envelopeSender is not null && envelopeSender.Trim() is "" or "<>")
-            return "Null envelope sender (MAIL FROM:<>)";
-        if (message.Headers.Where(h => h.Id == HeaderId.ReturnPath).Any(h => (h.Value ?? "").Trim() is "<>" or ""))
-            return "Return-Path: <>";
-        return null;
+            reasons.Add("Null envelope sender (MAIL FROM:<>)");
+        else if (message.Headers.Where(h => h.Id == HeaderId.ReturnPath).Any(h => (h.Value ?? "").Trim() is "<>" or ""))
+            reasons.Add("Return-Path: <>");
+        return reasons;
     }
 
     [GeneratedRegex(@"^\s*(auto(matic|matisch)?[ -]?(reply|antwort|response|respons|svar|réponse|risposta)|automatische\s+antwort|abwesenheit|out of (the )?office|r[ée]ponse automatique|respuesta autom[áa]tica|risposta automatica|autosvar|fr[aå]nvaro|vacation( reply)?:)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
@@ -200,6 +205,6 @@ public sealed partial class AutomaticMailClassifier(string inboundDomain, IEnume
     [GeneratedRegex(@"^\s*(mail delivery (sub)?system|mailer[- ]daemon|mail administrator|postmaster|mail delivery subsystem)\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex DaemonName();
 
-    [GeneratedRegex(@"(undeliver(ed|able)|delivery (status notification|failure|failed|has failed|problem)|mail delivery failed|failure notice|returned mail|returned to sender|non[- ]?delivery|delivery notification|unzustellbar|nicht zugestellt|non remis|mail system error|could not be delivered|message not delivered|rejected:|permanent error|warning: could not send)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(undeliver(ed|able)|delivery (status notification|failure|failed|has failed|problem)|mail delivery failed|failure notice|returned mail|returned to sender|non[- ]?delivery|delivery notification|unzustellbar|nicht zugestellt|non remis|mail system error|could not be delivered|message not delivered|rejected:|permanent error|warning: could not send|error sending your mail|complaint about message from|メールエラー|配信エラー)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex BounceSubject();
 }
