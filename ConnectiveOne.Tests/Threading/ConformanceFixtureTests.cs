@@ -1,0 +1,171 @@
+using System.Text.Json;
+using ConnectiveOne.Core.Threading;
+using ConnectiveOne.Tests.TestSupport;
+using Xunit.Abstractions;
+
+namespace ConnectiveOne.Tests.Threading;
+
+/// <summary>
+/// Runs the mail-threading-conformance (JWZ / RFC 5256) fixtures through the resolver. We assign messages
+/// to tickets as they arrive instead of building trees afterwards, so a fixture's expected thread is read
+/// as "these messages land in one ticket when fed in date order". The fixtures carry no sender; all
+/// messages get the same one, which is what makes JWZ subject merging comparable to our rule 4.
+/// A fixture that does not match is accepted only when a reason computed from its data shows that it
+/// contradicts our model; any other mismatch fails.
+/// </summary>
+public class ConformanceFixtureTests(ITestOutputHelper output)
+{
+    private const string Folder = "thread/mail-threading-conformance";
+    private const string Sender = "fixture@example.com";
+
+    private static List<string> FixtureFiles() =>
+        Corpus.Files(Folder, "*.json")
+            .Where(f => !f.EndsWith("schema.json", StringComparison.Ordinal))
+            .Select(f => Path.GetFileName(f))
+            .ToList();
+
+    public static TheoryData<string> FixtureNames() => new(FixtureFiles());
+
+    [Theory]
+    [MemberData(nameof(FixtureNames))]
+    public async Task Fixture_lands_in_expected_tickets(string file)
+    {
+        var fixture = Load(file);
+        var actual = await RunAsync(fixture);
+        var expected = fixture.ExpectedThreads;
+        if (SamePartition(expected, actual))
+            return;
+
+        var reasons = ContradictionReasons(fixture).ToList();
+        var message = $"expected {Show(expected)}, got {Show(actual)}";
+        Assert.True(reasons.Count > 0, $"{file}: {message}, and nothing in the fixture contradicts our rules.");
+        output.WriteLine($"{file} does not apply to ticket threading: {string.Join("; ", reasons)} ({message})");
+    }
+
+    [Fact]
+    public async Task Most_fixtures_apply_and_pass()
+    {
+        var files = FixtureFiles();
+        Assert.Equal(37, files.Count);
+        var passed = new List<string>();
+        foreach (var file in files)
+        {
+            var fixture = Load(file);
+            if (SamePartition(fixture.ExpectedThreads, await RunAsync(fixture)))
+                passed.Add(file);
+        }
+        output.WriteLine($"{passed.Count}/{files.Count} fixtures pass; skipped: {string.Join(", ", files.Except(passed))}");
+        Assert.True(passed.Count >= 34, $"only {passed.Count} of {files.Count} fixtures pass");
+    }
+
+    private sealed record FixtureMessage(string Id, string? MessageId, string? InReplyTo, IReadOnlyList<string> References, string Subject, DateTimeOffset Date, int Index);
+
+    private sealed record Fixture(string Name, IReadOnlyList<FixtureMessage> Input, List<List<string>> ExpectedThreads, bool SubjectMerge, IReadOnlyList<string>? Prefixes);
+
+    private static Fixture Load(string file)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(Corpus.PathOf($"{Folder}/{file}")));
+        var root = doc.RootElement;
+        var input = root.GetProperty("input").EnumerateArray().Select((m, i) => new FixtureMessage(
+            m.GetProperty("id").GetString()!,
+            m.GetProperty("message_id").GetString(),
+            m.TryGetProperty("in_reply_to", out var irt) ? irt.GetString() : null,
+            m.GetProperty("references").EnumerateArray().Select(r => r.GetString()!).ToList(),
+            m.GetProperty("subject").GetString()!,
+            DateTimeOffset.Parse(m.GetProperty("date").GetString()!, System.Globalization.CultureInfo.InvariantCulture),
+            i)).ToList();
+        var expected = root.GetProperty("expected").GetProperty("threads").EnumerateArray()
+            .Select(t => t.GetProperty("messages").EnumerateArray().Select(x => x.GetString()!).ToList())
+            .ToList();
+        var subjectMerge = true;
+        IReadOnlyList<string>? prefixes = null;
+        if (root.TryGetProperty("options", out var options))
+        {
+            if (options.TryGetProperty("subject_merge", out var merge))
+                subjectMerge = merge.GetBoolean();
+            if (options.TryGetProperty("subject_prefixes", out var p))
+                prefixes = p.EnumerateArray().Select(x => x.GetString()!).ToList();
+        }
+        return new Fixture(root.GetProperty("name").GetString()!, input, expected, subjectMerge, prefixes);
+    }
+
+    /// <summary>Feeds the messages in date order (input order breaks ties) and returns the tickets' message ids.</summary>
+    private static async Task<List<List<string>>> RunAsync(Fixture fixture)
+    {
+        var lookup = new InMemoryThreadLookup();
+        var resolver = new ThreadResolver(lookup, new ThreadResolverOptions { UseSenderAndSubject = fixture.SubjectMerge, ExtraSubjectPrefixes = fixture.Prefixes });
+        var byTicket = new Dictionary<long, List<string>>();
+        foreach (var m in fixture.Input.OrderBy(m => m.Date).ThenBy(m => m.Index))
+        {
+            var facts = new IncomingMessageFacts(
+                m.MessageId,
+                MessageIds.Parse(m.InReplyTo),
+                MessageIds.Parse(m.References),
+                Sender,
+                m.Subject,
+                m.Date);
+            var decision = await resolver.ResolveAsync(facts);
+            var ticketId = decision.TicketId ?? lookup.CreateTicket().Id;
+            // Stored as the caller would: normalized id and the decision's subject key.
+            lookup.AddMessage(ticketId, m.MessageId, Sender, m.Subject, m.Date);
+            if (!byTicket.TryGetValue(ticketId, out var list))
+                byTicket[ticketId] = list = [];
+            list.Add(m.Id);
+        }
+        return byTicket.Values.ToList();
+    }
+
+    /// <summary>Why a fixture's expectation cannot hold for ticket assignment, derived from the fixture's data.</summary>
+    private static IEnumerable<string> ContradictionReasons(Fixture fixture)
+    {
+        var threadOf = fixture.ExpectedThreads
+            .SelectMany((t, i) => t.Select(id => (id, i)))
+            .ToDictionary(x => x.id, x => x.i);
+        var byMessageId = fixture.Input.Where(m => m.MessageId is not null).GroupBy(m => MessageIds.Normalize(m.MessageId!)).ToList();
+
+        if (byMessageId.Any(g => g.Count() > 1))
+            yield return "two messages share a Message-ID and the fixture picks the owner by input order; we store one message per Message-ID and go by arrival";
+
+        foreach (var child in fixture.Input)
+        {
+            var parents = MessageIds.Parse(child.InReplyTo).Concat(MessageIds.Parse(child.References));
+            foreach (var parentId in parents)
+            {
+                var parent = byMessageId.FirstOrDefault(g => g.Key == parentId)?.First();
+                if (parent is not null && parent.Date > child.Date && threadOf[parent.Id] == threadOf[child.Id])
+                    yield return $"'{child.Id}' arrives before its parent '{parent.Id}'; a ticket cannot be merged after the fact";
+            }
+        }
+
+        // Chatwoot's order (our domain reference) tries In-Reply-To before References; RFC 5256 trusts References.
+        foreach (var m in fixture.Input)
+        {
+            var irt = MessageIds.Parse(m.InReplyTo).Select(id => byMessageId.FirstOrDefault(g => g.Key == id)?.First()).OfType<FixtureMessage>().FirstOrDefault();
+            var lastRef = MessageIds.Parse(m.References).Select(id => byMessageId.FirstOrDefault(g => g.Key == id)?.First()).OfType<FixtureMessage>().LastOrDefault();
+            if (irt is not null && lastRef is not null && threadOf[irt.Id] != threadOf[lastRef.Id])
+                yield return $"'{m.Id}' has In-Reply-To and References naming different threads and the fixture follows References; we follow In-Reply-To first";
+        }
+
+        if (fixture.SubjectMerge)
+        {
+            var prefixes = fixture.Prefixes;
+            var apart = fixture.Input
+                .SelectMany(a => fixture.Input.Where(b => b.Index > a.Index).Select(b => (a, b)))
+                .Where(p => threadOf[p.a.Id] != threadOf[p.b.Id]
+                    && SubjectNormalizer.Normalize(p.a.Subject, true, prefixes).MatchKey is { Length: > 0 } key
+                    && key == SubjectNormalizer.Normalize(p.b.Subject, true, prefixes).MatchKey
+                    && (p.a.Date - p.b.Date).Duration() <= TimeSpan.FromDays(30));
+            foreach (var (a, b) in apart)
+                yield return $"'{a.Id}' and '{b.Id}' come from the same sender with the same subject within 30 days but are expected apart; rule 4 joins them";
+        }
+    }
+
+    private static bool SamePartition(List<List<string>> expected, List<List<string>> actual) =>
+        Canonical(expected).SequenceEqual(Canonical(actual));
+
+    private static List<string> Canonical(List<List<string>> threads) =>
+        threads.Select(t => string.Join(",", t.Order(StringComparer.Ordinal))).Order(StringComparer.Ordinal).ToList();
+
+    private static string Show(List<List<string>> threads) =>
+        string.Join(" ", threads.Select(t => "[" + string.Join(", ", t) + "]"));
+}
