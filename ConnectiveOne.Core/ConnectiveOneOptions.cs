@@ -19,7 +19,7 @@ public sealed class ConnectiveOneOptions
 
     public SmtpListenerOptions Smtp { get; set; } = new();
     public OutboundOptions Outbound { get; set; } = new();
-    public DnsOptions Dns { get; set; } = new();
+    public global::ConnectiveOne.Core.Dns.DnsOptions Dns { get; set; } = new();
     public BootstrapOptions Bootstrap { get; set; } = new();
     public InboundOptions Inbound { get; set; } = new();
 
@@ -44,12 +44,6 @@ public sealed class OutboundOptions
     public string? Username { get; set; }
     public string? Password { get; set; }
     public string SpfInclude { get; set; } = "mailgun.org";
-}
-
-public sealed class DnsOptions
-{
-    /// <summary>Comma-separated <c>host:port</c> list; empty means the system's resolvers.</summary>
-    public string? Servers { get; set; }
 }
 
 public sealed class BootstrapOptions

@@ -1,4 +1,8 @@
 using ConnectiveOne.Core.Accounts;
+using ConnectiveOne.Core.Addresses;
+using ConnectiveOne.Core.Bots;
+using ConnectiveOne.Core.Dns;
+using ConnectiveOne.Core.Tickets;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
@@ -7,6 +11,14 @@ namespace ConnectiveOne.Core.Persistence;
 public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : IdentityDbContext<AppUser>(options)
 {
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+    public DbSet<CorporateAddress> Addresses => Set<CorporateAddress>();
+    public DbSet<MailDomain> Domains => Set<MailDomain>();
+    public DbSet<DkimKey> DkimKeys => Set<DkimKey>();
+    public DbSet<Bot> Bots => Set<Bot>();
+    public DbSet<Ticket> Tickets => Set<Ticket>();
+    public DbSet<TicketMessage> Messages => Set<TicketMessage>();
+    public DbSet<RawMessage> RawMessages => Set<RawMessage>();
+    public DbSet<MessageAttachment> Attachments => Set<MessageAttachment>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

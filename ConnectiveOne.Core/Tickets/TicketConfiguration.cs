@@ -1,0 +1,59 @@
+using ConnectiveOne.Core.Addresses;
+using ConnectiveOne.Core.Bots;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace ConnectiveOne.Core.Tickets;
+
+internal sealed class TicketConfiguration : IEntityTypeConfiguration<Ticket>
+{
+    public void Configure(EntityTypeBuilder<Ticket> ticket)
+    {
+        ticket.Property(t => t.Status).HasConversion<string>().HasMaxLength(16);
+        ticket.Property(t => t.Subject).HasMaxLength(1000);
+        ticket.Property(t => t.SubjectKey).HasMaxLength(1000);
+        ticket.Property(t => t.CustomerEmail).HasMaxLength(320);
+        ticket.Property(t => t.ThreadToken).HasMaxLength(32);
+        ticket.HasIndex(t => t.LastMessageAt);
+        ticket.HasIndex(t => new { t.BotId, t.Status, t.LastMessageAt });
+        ticket.HasIndex(t => new { t.AddressId, t.CustomerEmail, t.SubjectKey });
+        ticket.HasOne<CorporateAddress>().WithMany().HasForeignKey(t => t.AddressId).OnDelete(DeleteBehavior.Restrict);
+        ticket.HasOne<Bot>().WithMany().HasForeignKey(t => t.BotId).OnDelete(DeleteBehavior.SetNull);
+        ticket.HasMany(t => t.Messages).WithOne(m => m.Ticket).HasForeignKey(m => m.TicketId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class TicketMessageConfiguration : IEntityTypeConfiguration<TicketMessage>
+{
+    public void Configure(EntityTypeBuilder<TicketMessage> message)
+    {
+        message.Property(m => m.Direction).HasConversion<string>().HasMaxLength(16);
+        message.Property(m => m.Delivery).HasConversion<string>().HasMaxLength(16);
+        message.Property(m => m.DedupKey).HasMaxLength(1000);
+        message.Property(m => m.FromAddress).HasMaxLength(320);
+        // One message per (address, Message-ID or content hash): duplicates from retries, or from SMTP and a
+        // webhook at once, are refused by the database itself.
+        message.HasIndex(m => new { m.AddressId, m.DedupKey }).IsUnique();
+        message.HasIndex(m => m.MessageIdHeader);
+        message.HasIndex(m => new { m.TicketId, m.ReceivedAt });
+        message.HasIndex(m => new { m.TicketId, m.FromAddress });
+        message.HasMany(m => m.Attachments).WithOne().HasForeignKey(a => a.MessageId).OnDelete(DeleteBehavior.Cascade);
+        message.HasOne<RawMessage>().WithOne().HasForeignKey<RawMessage>(r => r.MessageId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class RawMessageConfiguration : IEntityTypeConfiguration<RawMessage>
+{
+    public void Configure(EntityTypeBuilder<RawMessage> raw) => raw.HasKey(r => r.MessageId);
+}
+
+internal sealed class MessageAttachmentConfiguration : IEntityTypeConfiguration<MessageAttachment>
+{
+    public void Configure(EntityTypeBuilder<MessageAttachment> attachment)
+    {
+        attachment.Property(a => a.FileName).HasMaxLength(255);
+        attachment.Property(a => a.ContentType).HasMaxLength(255);
+        attachment.Property(a => a.Sha256).HasMaxLength(64);
+        attachment.HasIndex(a => a.Sha256);
+    }
+}
