@@ -1,0 +1,73 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Playwright;
+
+namespace ConnectiveOne.Tests.Browser;
+
+/// <summary>A fresh browser context (its own cookies) on the app under test, with sign-in and screenshots.</summary>
+public sealed class BrowserPage(IBrowserContext context, IPage page, string baseUrl) : IAsyncDisposable
+{
+    /// <summary>Screenshots go here: on failure always, and on request for people to look at.</summary>
+    public static string ArtifactsDirectory { get; } = Path.Combine(FindRepositoryRoot(), "test-artifacts");
+
+    public IPage Page => page;
+    public string BaseUrl => baseUrl;
+
+    public static async Task<BrowserPage> OpenAsync(IBrowser browser, string baseUrl, int width = 1366, int height = 768,
+        string theme = "light")
+    {
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = baseUrl,
+            ViewportSize = new ViewportSize { Width = width, Height = height },
+        });
+        await context.AddCookiesAsync([new Cookie { Name = "c1-theme", Value = theme, Url = baseUrl }]);
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(15_000);
+        return new BrowserPage(context, page, baseUrl);
+    }
+
+    public async Task GotoAsync(string path) => await page.GotoAsync(path);
+
+    /// <summary>Waits until the Blazor circuit has rendered interactively (MainLayout marks the body).</summary>
+    public Task WaitInteractiveAsync() => page.WaitForSelectorAsync("body[data-interactive='true']");
+
+    public async Task SignInAsync(string email, string password, string returnPath = "/")
+    {
+        await page.GotoAsync($"/account/login?returnUrl={Uri.EscapeDataString(returnPath)}");
+        await page.FillAsync("input[name='Input.Email']", email);
+        await page.FillAsync("input[name='Input.Password']", password);
+        await page.ClickAsync("button[type='submit']");
+        await page.WaitForURLAsync(url => !url.Contains("/account/login"));
+        await WaitInteractiveAsync();
+    }
+
+    public async Task ScreenshotAsync(string name)
+    {
+        Directory.CreateDirectory(ArtifactsDirectory);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory, name + ".png"), FullPage = true });
+    }
+
+    /// <summary>Runs a browser step; on failure saves a screenshot named after the test before rethrowing.</summary>
+    public async Task RunAsync(Func<Task> steps, [CallerMemberName] string test = "")
+    {
+        try
+        {
+            await steps();
+        }
+        catch
+        {
+            await ScreenshotAsync("FAILED-" + test);
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await context.DisposeAsync();
+
+    private static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "ConnectiveOne.sln")))
+                return dir.FullName;
+        return AppContext.BaseDirectory;
+    }
+}

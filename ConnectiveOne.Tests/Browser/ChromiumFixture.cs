@@ -1,0 +1,45 @@
+using Microsoft.Playwright;
+
+namespace ConnectiveOne.Tests.Browser;
+
+/// <summary>
+/// One headless Debian Chromium for all browser tests, driven by Playwright (which cannot download browsers
+/// here). A missing Chromium fails the tests: ./test.sh installs it.
+/// </summary>
+public sealed class ChromiumFixture : IAsyncLifetime
+{
+    public static string ExecutablePath => Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium";
+
+    private IPlaywright? _playwright;
+
+    public IBrowser Browser { get; private set; } = default!;
+
+    public async Task InitializeAsync()
+    {
+        if (!File.Exists(ExecutablePath))
+            throw new InvalidOperationException(
+                $"Chromium was not found at {ExecutablePath}. Run ./test.sh (it installs Debian's chromium) or set CHROMIUM_PATH.");
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ExecutablePath,
+            Headless = true,
+            // No sandbox as root; no background traffic, which this closed network refuses anyway.
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--disable-quic", "--no-first-run"],
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null)
+            await Browser.DisposeAsync();
+        _playwright?.Dispose();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class BrowserCollection : ICollectionFixture<ChromiumFixture>
+{
+    public const string Name = "browser";
+}

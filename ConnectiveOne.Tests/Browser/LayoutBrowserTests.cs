@@ -1,0 +1,80 @@
+using ConnectiveOne.Tests.TestSupport;
+
+namespace ConnectiveOne.Tests.Browser;
+
+/// <summary>
+/// The shell and account pages at a laptop and a phone width, light and dark: nothing scrolls sideways.
+/// The screenshots land in test-artifacts/ for people to look at.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class LayoutBrowserTests(ChromiumFixture chromium)
+{
+    public static TheoryData<int, int, string> Sizes => new()
+    {
+        { 1366, 768, "light" },
+        { 1366, 768, "dark" },
+        { 390, 844, "light" },
+        { 390, 844, "dark" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public async Task Pages_fit_the_width_in_both_themes(int width, int height, string theme)
+    {
+        await using var app = new TestApp().StartKestrel();
+        await app.CreateUserWithTokenAsync("operator@example.test", "Operator", "operator-password-1");
+        var suffix = $"{theme}-{width}";
+
+        await using var anonymous = await BrowserPage.OpenAsync(chromium.Browser, app.ServerAddress, width, height, theme);
+        await anonymous.RunAsync(async () =>
+        {
+            await anonymous.GotoAsync("/account/login");
+            await AssertFitsAsync(anonymous, "login");
+            await anonymous.ScreenshotAsync($"login-{suffix}");
+        });
+
+        foreach (var (email, password, name) in new[]
+                 {
+                     (TestApp.AdminEmail, TestApp.AdminPassword, "admin"),
+                     ("operator@example.test", "operator-password-1", "operator"),
+                 })
+        {
+            await using var browser = await BrowserPage.OpenAsync(chromium.Browser, app.ServerAddress, width, height, theme);
+            await browser.RunAsync(async () =>
+            {
+                await browser.SignInAsync(email, password);
+                await AssertFitsAsync(browser, $"overview for {name}");
+                await browser.ScreenshotAsync($"overview-{name}-{suffix}");
+                await browser.GotoAsync("/inbox");
+                await browser.WaitInteractiveAsync();
+                await AssertFitsAsync(browser, $"inbox for {name}");
+                await browser.ScreenshotAsync($"inbox-{name}-{suffix}");
+            });
+        }
+    }
+
+    [Fact]
+    public async Task The_first_admin_page_fits_a_phone()
+    {
+        await using var app = new TestApp(bootstrap: false).StartKestrel();
+        var tokenPath = Path.Combine(app.DataDirectory, "setup-token");
+        for (var i = 0; i < 100 && !File.Exists(tokenPath); i++)
+            await Task.Delay(100);
+        foreach (var theme in new[] { "light", "dark" })
+        {
+            await using var browser = await BrowserPage.OpenAsync(chromium.Browser, app.ServerAddress, 390, 844, theme);
+            await browser.RunAsync(async () =>
+            {
+                await browser.GotoAsync($"/setup/first-admin?token={(await File.ReadAllTextAsync(tokenPath)).Trim()}");
+                await AssertFitsAsync(browser, "first admin");
+                await browser.ScreenshotAsync($"first-admin-{theme}-390");
+            });
+        }
+    }
+
+    private static async Task AssertFitsAsync(BrowserPage browser, string what)
+    {
+        var overflow = await browser.Page.EvaluateAsync<int>("document.documentElement.scrollWidth - window.innerWidth");
+        Assert.True(overflow <= 0, $"The {what} page is {overflow}px wider than the window.");
+    }
+}
