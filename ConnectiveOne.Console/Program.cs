@@ -2,7 +2,13 @@ using ConnectiveOne.Console;
 using ConnectiveOne.Core;
 using Serilog;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args,
+    // A published app finds its browser files (wwwroot/) beside the executable, wherever it is started from.
+    // (A build output has no wwwroot/: there the SDK's static web assets manifest points at the packages.)
+    ContentRootPath = Directory.Exists(Path.Combine(AppContext.BaseDirectory, "wwwroot")) ? AppContext.BaseDirectory : null,
+});
 builder.AddConnectiveOneLogging();
 builder.Services.AddConnectiveOneCore();
 builder.Services.AddConnectiveOneConsole(builder.Configuration);

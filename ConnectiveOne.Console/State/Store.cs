@@ -25,17 +25,24 @@ public sealed class Store(IEnumerable<IFeature> features, IEnumerable<IEffect> e
             return (TState)_states[typeof(TState)];
     }
 
+    /// <summary>
+    /// Reduces the action, tells subscribers, then starts effects. Actions dispatched meanwhile (by a subscriber,
+    /// an effect or another thread) wait in the queue and are handled by the loop already running.
+    /// </summary>
     public void Dispatch(object action)
     {
         ArgumentNullException.ThrowIfNull(action);
-        List<object> handled = [];
         lock (_lock)
         {
             _queue.Enqueue(action);
             if (_dispatching)
                 return;
             _dispatching = true;
-            try
+        }
+        while (true)
+        {
+            List<object> handled = [];
+            lock (_lock)
             {
                 while (_queue.TryDequeue(out var next))
                 {
@@ -43,16 +50,24 @@ public sealed class Store(IEnumerable<IFeature> features, IEnumerable<IEffect> e
                         _states[type] = feature.Reduce(_states[type], next);
                     handled.Add(next);
                 }
+                if (handled.Count == 0)
+                {
+                    _dispatching = false;
+                    return;
+                }
             }
-            finally
+            try
             {
-                _dispatching = false;
+                StateChanged?.Invoke();
             }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "A store subscriber failed");
+            }
+            foreach (var done in handled)
+                foreach (var effect in _effects)
+                    _ = RunEffectAsync(effect, done);
         }
-        StateChanged?.Invoke();
-        foreach (var done in handled)
-            foreach (var effect in _effects)
-                _ = RunEffectAsync(effect, done);
     }
 
     private async Task RunEffectAsync(IEffect effect, object action)

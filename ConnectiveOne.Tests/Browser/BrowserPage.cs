@@ -7,7 +7,7 @@ namespace ConnectiveOne.Tests.Browser;
 public sealed class BrowserPage(IBrowserContext context, IPage page, string baseUrl) : IAsyncDisposable
 {
     /// <summary>Screenshots go here: on failure always, and on request for people to look at.</summary>
-    public static string ArtifactsDirectory { get; } = Path.Combine(FindRepositoryRoot(), "test-artifacts");
+    public static string ArtifactsDirectory { get; } = Path.Combine(TestSupport.Repository.Root, "test-artifacts");
 
     public IPage Page => page;
     public string BaseUrl => baseUrl;
@@ -62,12 +62,4 @@ public sealed class BrowserPage(IBrowserContext context, IPage page, string base
     }
 
     public async ValueTask DisposeAsync() => await context.DisposeAsync();
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "ConnectiveOne.sln")))
-                return dir.FullName;
-        return AppContext.BaseDirectory;
-    }
 }
