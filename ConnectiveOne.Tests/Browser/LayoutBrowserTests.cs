@@ -49,6 +49,13 @@ public sealed class LayoutBrowserTests(ChromiumFixture chromium)
                 await browser.WaitInteractiveAsync();
                 await AssertFitsAsync(browser, $"inbox for {name}");
                 await browser.ScreenshotAsync($"inbox-{name}-{suffix}");
+                foreach (var page in name == "admin" ? new[] { "settings", "account/tokens" } : ["account/tokens"])
+                {
+                    await browser.GotoAsync("/" + page);
+                    await browser.WaitInteractiveAsync();
+                    await AssertFitsAsync(browser, $"{page} for {name}");
+                    await browser.ScreenshotAsync($"{page.Replace('/', '-')}-{name}-{suffix}");
+                }
             });
         }
     }

@@ -22,6 +22,7 @@ internal static class AppTheme
         PaletteDark = new PaletteDark
         {
             Primary = "#7aa2ff",
+            PrimaryContrastText = "#0b1530",
             Secondary = "#4fd1c5",
             AppbarBackground = "#161b26",
             Background = "#0f131b",
