@@ -16,6 +16,7 @@ public static class InboundServiceRegistration
         services.AddSingleton<InboundIntake>();
         services.AddSingleton<IntakeWriter>();
         services.AddSingleton<SmtpListener>();
+        services.AddSingleton<MailgunVerifier>();
         services.AddScoped<TicketQueries>();
         // The writer starts before the listener, so the first message never waits for it.
         services.AddHostedService(sp => sp.GetRequiredService<IntakeWriter>());
