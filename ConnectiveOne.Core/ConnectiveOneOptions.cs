@@ -32,8 +32,21 @@ public sealed class SmtpListenerOptions
     /// <summary><c>host:port</c> of the inbound SMTP endpoint, or <c>off</c>.</summary>
     public string Listen { get; set; } = "127.0.0.1:2525";
 
-    [Range(1024, long.MaxValue)]
+    /// <summary>Larger messages get 552; also the limit of the inbound webhooks (413). At most 2 GB (SmtpServer counts in int).</summary>
+    [Range(1024, int.MaxValue)]
     public long MaxMessageBytes { get; set; } = 26_214_400;
+
+    /// <summary>RCPT TO beyond this many in one transaction gets 452.</summary>
+    [Range(1, 10_000)]
+    public int MaxRecipients { get; set; } = 100;
+
+    /// <summary>Connections served at once; further ones wait in the listen backlog.</summary>
+    [Range(1, 10_000)]
+    public int MaxSessions { get; set; } = 64;
+
+    /// <summary>How long the server waits for the next command before closing the session.</summary>
+    [Range(1, 3600)]
+    public int CommandTimeoutSeconds { get; set; } = 120;
 }
 
 public sealed class OutboundOptions
@@ -57,4 +70,8 @@ public sealed class InboundOptions
 {
     public string? WebhookToken { get; set; }
     public string? MailgunSigningKey { get; set; }
+
+    /// <summary>How long MIME parsing of one message may take before it is stored as unparsed.</summary>
+    [Range(1, 600)]
+    public int ParseTimeoutSeconds { get; set; } = 30;
 }

@@ -1,5 +1,6 @@
 using ConnectiveOne.Core.Accounts;
 using ConnectiveOne.Core.Events;
+using ConnectiveOne.Core.Inbound;
 using ConnectiveOne.Core.Persistence;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Data.Sqlite;
@@ -60,6 +61,7 @@ public static class CoreServiceRegistration
 
         services.AddHostedService<DatabaseMigrator>();
         services.AddHostedService<AccountBootstrapper>();
+        services.AddInbound();
         return services;
     }
 }

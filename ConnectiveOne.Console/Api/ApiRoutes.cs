@@ -13,6 +13,9 @@ internal static class ApiRoutes
         var v1 = app.MapGroup("/api/v1");
         v1.MapTokens();
         v1.MapUsers();
+        v1.MapInbound();
+        v1.MapTickets();
+        app.MapAttachmentFiles();
         return app;
     }
 

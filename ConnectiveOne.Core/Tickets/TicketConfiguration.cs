@@ -38,7 +38,7 @@ internal sealed class TicketMessageConfiguration : IEntityTypeConfiguration<Tick
         message.HasIndex(m => new { m.TicketId, m.ReceivedAt });
         message.HasIndex(m => new { m.TicketId, m.FromAddress });
         message.HasMany(m => m.Attachments).WithOne().HasForeignKey(a => a.MessageId).OnDelete(DeleteBehavior.Cascade);
-        message.HasOne<RawMessage>().WithOne().HasForeignKey<RawMessage>(r => r.MessageId).OnDelete(DeleteBehavior.Cascade);
+        message.HasOne(m => m.Raw).WithOne().HasForeignKey<RawMessage>(r => r.MessageId).OnDelete(DeleteBehavior.Cascade);
     }
 }
 

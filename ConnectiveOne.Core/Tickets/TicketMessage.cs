@@ -67,6 +67,9 @@ public sealed class TicketMessage
     public string? AuthorUserId { get; set; }
 
     public List<MessageAttachment> Attachments { get; set; } = [];
+
+    /// <summary>The exact bytes; not loaded unless asked for.</summary>
+    public RawMessage? Raw { get; set; }
 }
 
 /// <summary>The exact bytes of a message as received or sent, downloadable; kept apart so listing messages stays lean.</summary>

@@ -9,7 +9,13 @@ namespace ConnectiveOne.Core.Inbound;
 /// </summary>
 public static class RawMessageParser
 {
-    public static MimeMessage Parse(ReadOnlyMemory<byte> raw, CancellationToken cancellationToken = default)
+    public static MimeMessage Parse(ReadOnlyMemory<byte> raw, CancellationToken cancellationToken = default) =>
+        Parse(raw, ParserOptions.Default, cancellationToken);
+
+    /// <param name="raw">The message bytes.</param>
+    /// <param name="options">Parser limits, e.g. <see cref="ParserOptions.MaxMimeDepth"/> for untrusted mail.</param>
+    /// <param name="cancellationToken">Stops a parse that takes too long.</param>
+    public static MimeMessage Parse(ReadOnlyMemory<byte> raw, ParserOptions options, CancellationToken cancellationToken)
     {
         var span = raw.Span;
         var start = 0;
@@ -26,7 +32,7 @@ public static class RawMessageParser
             ? body.ToArray()
             : CrToCrLf(body.Span);
         using var stream = new MemoryStream(bytes, writable: false);
-        return MimeMessage.Load(stream, cancellationToken);
+        return MimeMessage.Load(options, stream, cancellationToken);
     }
 
     private static byte[] CrToCrLf(ReadOnlySpan<byte> cr)

@@ -1,0 +1,149 @@
+using System.Security.Cryptography;
+using System.Text;
+using ConnectiveOne.Core;
+using ConnectiveOne.Core.Inbound.Intake;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+
+namespace ConnectiveOne.Console.Api;
+
+/// <summary>
+/// Mail by HTTP: a raw MIME webhook (shared token) and Mailgun's "store and notify" form (signed). Both use the
+/// same intake as SMTP and answer 2xx only once the message is committed; 503 when it could not be stored.
+/// </summary>
+internal static class InboundEndpoints
+{
+    public sealed record Accepted(IReadOnlyList<IntakeDelivery> Deliveries);
+
+    public static void MapInbound(this RouteGroupBuilder v1)
+    {
+        var inbound = v1.MapGroup("/inbound").WithTags("Inbound");
+        // These check their own credentials (webhook token, Mailgun signature), not a user's.
+        inbound.MapPost("/mime", MimeAsync).AllowAnonymous();
+        inbound.MapPost("/mailgun", MailgunAsync).AllowAnonymous().DisableAntiforgery();
+    }
+
+    private static async Task<IResult> MimeAsync(HttpContext http, string? recipient, IOptions<ConnectiveOneOptions> options,
+        AddressDirectory addresses, InboundIntake intake, ILoggerFactory loggers, CancellationToken ct)
+    {
+        var secret = options.Value.Inbound.WebhookToken;
+        if (string.IsNullOrEmpty(secret))
+            return Problems.NotFound("The MIME webhook is off: set ConnectiveOne:Inbound:WebhookToken to turn it on.");
+        var presented = http.Request.Headers["X-Webhook-Token"].ToString();
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(secret)))
+            return Problems.Result(StatusCodes.Status401Unauthorized, "The X-Webhook-Token header is missing or wrong.");
+        if (string.IsNullOrWhiteSpace(recipient) || await addresses.FindAsync(recipient, ct) is not { } address)
+            return Problems.NotFound("The recipient is not one of our technical addresses.");
+
+        var body = await ReadBodyAsync(http, intake.MaxMessageBytes, ct);
+        if (body is null)
+            return TooLarge(intake.MaxMessageBytes);
+        if (body.Length == 0)
+            return Problems.BadRequest("The body is empty: send the message as message/rfc822.");
+        return await AcceptAsync(intake, body, address, "webhook", StatusCodes.Status202Accepted, loggers, ct);
+    }
+
+    private static async Task<IResult> MailgunAsync(HttpContext http, MailgunVerifier verifier, AddressDirectory addresses,
+        InboundIntake intake, ILoggerFactory loggers, CancellationToken ct)
+    {
+        if (!verifier.IsConfigured)
+            return Problems.NotFound("The Mailgun webhook is off: set ConnectiveOne:Inbound:MailgunSigningKey to turn it on.");
+        if (!http.Request.HasFormContentType)
+            return Problems.BadRequest("Mailgun posts a form (multipart/form-data or application/x-www-form-urlencoded).");
+        // body-mime carries the whole message, so the form's value limit must be the message limit.
+        var limit = (int)Math.Min(int.MaxValue, intake.MaxMessageBytes * 2);
+        AllowBody(http, intake.MaxMessageBytes * 2 + 65536);
+        http.Features.Set<IFormFeature>(new FormFeature(http.Request, new FormOptions { ValueLengthLimit = limit, MultipartBodyLengthLimit = limit }));
+        IFormCollection form;
+        try
+        {
+            form = await http.Request.ReadFormAsync(ct);
+        }
+        catch (InvalidDataException)
+        {
+            return TooLarge(intake.MaxMessageBytes);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TooLarge(intake.MaxMessageBytes);
+        }
+
+        var token = form["token"].ToString();
+        if (verifier.Check(form["timestamp"], token, form["signature"]) is { } problem)
+            return Problems.Result(StatusCodes.Status401Unauthorized, problem);
+
+        InboundAddress? address = null;
+        foreach (var candidate in form["recipient"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            address = await addresses.FindAsync(candidate, ct);
+            if (address is not null)
+                break;
+        }
+        if (address is null)
+        {
+            verifier.MarkUsed(token);
+            return Problems.Result(StatusCodes.Status406NotAcceptable, "The recipient is not one of our technical addresses.");
+        }
+        var mime = form["body-mime"].ToString();
+        if (mime.Length == 0)
+            return Problems.BadRequest("The form has no body-mime field: use Mailgun's \"store and notify\" with the MIME URL (…/mime).");
+        var result = await AcceptAsync(intake, Encoding.UTF8.GetBytes(mime), address, "mailgun", StatusCodes.Status200OK, loggers, ct);
+        if (result is IStatusCodeHttpResult { StatusCode: < 500 })
+            verifier.MarkUsed(token);
+        return result;
+    }
+
+    private static async Task<IResult> AcceptAsync(InboundIntake intake, byte[] raw, InboundAddress address, string source, int success,
+        ILoggerFactory loggers, CancellationToken ct)
+    {
+        try
+        {
+            var result = await intake.AcceptAsync(raw, [address], envelopeSender: null, source, ct);
+            return TypedResults.Json(new Accepted(result.Deliveries), statusCode: success);
+        }
+        catch (MessageTooLargeException e)
+        {
+            return TooLarge(e.Limit);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            loggers.CreateLogger("ConnectiveOne.Api.Inbound").LogWarning(e, "Inbound {Source} message not stored", source);
+            return Problems.Result(StatusCodes.Status503ServiceUnavailable, "The message could not be stored right now; send it again later.");
+        }
+    }
+
+    /// <summary>The body, or null when it is longer than <paramref name="limit"/>.</summary>
+    private static async Task<byte[]?> ReadBodyAsync(HttpContext http, long limit, CancellationToken ct)
+    {
+        if (http.Request.ContentLength > limit)
+            return null;
+        AllowBody(http, limit + 1);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        try
+        {
+            int read;
+            while ((read = await http.Request.Body.ReadAsync(chunk, ct)) > 0)
+            {
+                if (buffer.Length + read > limit)
+                    return null;
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return null;
+        }
+        return buffer.ToArray();
+    }
+
+    /// <summary>Kestrel's default body limit (30 MB) must not be what decides; our message limit is.</summary>
+    private static void AllowBody(HttpContext http, long bytes)
+    {
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+            feature.MaxRequestBodySize = bytes;
+    }
+
+    private static IResult TooLarge(long limit) =>
+        Problems.Result(StatusCodes.Status413PayloadTooLarge, $"The message is larger than the limit of {limit} bytes.");
+}

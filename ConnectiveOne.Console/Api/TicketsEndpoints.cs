@@ -1,0 +1,90 @@
+using ConnectiveOne.Core.Tickets;
+
+namespace ConnectiveOne.Console.Api;
+
+/// <summary>Reading tickets and downloading what they carry (operators).</summary>
+internal static class TicketsEndpoints
+{
+    public sealed record TicketList(IReadOnlyList<TicketSummary> Items, int Total);
+
+    public static void MapTickets(this RouteGroupBuilder v1)
+    {
+        var api = v1.MapGroup("").ForOperators().WithTags("Tickets");
+        api.MapGet("/tickets", ListAsync);
+        // Ids are unconstrained in the route so a malformed one is refused after authorization (400), not as 404.
+        api.MapGet("/tickets/{id}", async (long id, TicketQueries tickets, CancellationToken ct) =>
+            await tickets.GetAsync(id, ct) is { } ticket ? Results.Ok(ticket) : Problems.NotFound($"There is no ticket #{id}."));
+        api.MapGet("/attachments/{id}", async (long id, TicketQueries tickets, CancellationToken ct) =>
+            Download(await tickets.GetAttachmentAsync(id, ct), "There is no attachment with that id."));
+        api.MapGet("/messages/{id}/raw", async (long id, TicketQueries tickets, CancellationToken ct) =>
+            Download(await tickets.GetRawAsync(id, ct), "There is no message with that id."));
+    }
+
+    /// <summary>
+    /// The same attachment download for signed-in browser users (cookie), so inline images in a message's HTML
+    /// (rewritten from <c>cid:</c> to this URL) load in the console.
+    /// </summary>
+    public static void MapAttachmentFiles(this IEndpointRouteBuilder app) =>
+        app.MapGet("/files/attachments/{id}", async (long id, TicketQueries tickets, CancellationToken ct) =>
+                Download(await tickets.GetAttachmentAsync(id, ct), "There is no attachment with that id.", inline: true))
+            .RequireAuthorization()
+            .ExcludeFromDescription();
+
+    private static async Task<IResult> ListAsync(Guid? botId, string? status, string? q, int? page, int? pageSize,
+        TicketQueries tickets, CancellationToken ct)
+    {
+        TicketStatus? wanted = null;
+        if (!string.IsNullOrWhiteSpace(status))
+        {
+            if (!Enum.TryParse<TicketStatus>(status, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed))
+                return Problems.BadRequest("Status must be Open, Pending or Resolved.");
+            wanted = parsed;
+        }
+        if (page is < 1)
+            return Problems.BadRequest("Page counts from 1.");
+        if (pageSize is < 1 or > TicketQueries.MaxPageSize)
+            return Problems.BadRequest($"Page size must be between 1 and {TicketQueries.MaxPageSize}.");
+        var result = await tickets.ListAsync(new TicketFilter(botId, wanted, q), page ?? 1, pageSize ?? 50, ct);
+        return Results.Ok(new TicketList(result.Items, result.Total));
+    }
+
+    private static IResult Download(DownloadContent? content, string missing, bool inline = false)
+    {
+        if (content is null)
+            return Problems.NotFound(missing);
+        // Served as a download (or, for the console's inline images, as an image) with sniffing off, so a
+        // customer's HTML or SVG attachment can never run as a page of ours.
+        return new DownloadResult(content, inline && IsSafeInline(content.ContentType));
+    }
+
+    private static bool IsSafeInline(string contentType) =>
+        contentType is "image/png" or "image/jpeg" or "image/gif" or "image/webp" or "image/bmp";
+
+    private sealed class DownloadResult(DownloadContent content, bool inline) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext http)
+        {
+            var headers = http.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers.ContentSecurityPolicy = "default-src 'none'; sandbox";
+            headers.ContentDisposition = new System.Net.Mime.ContentDisposition { FileName = Ascii(content.FileName), Inline = inline }.ToString()
+                + $"; filename*=UTF-8''{Uri.EscapeDataString(content.FileName)}";
+            http.Response.ContentType = content.ContentType;
+            if (content.Bytes is { } bytes)
+            {
+                http.Response.ContentLength = bytes.Length;
+                await http.Response.Body.WriteAsync(bytes, http.RequestAborted);
+            }
+            else
+            {
+                await http.Response.SendFileAsync(content.Path!, http.RequestAborted);
+            }
+        }
+
+        private static string Ascii(string name)
+        {
+            var ascii = new string(name.Select(c => c is >= ' ' and < (char)127 and not '"' and not '\\' ? c : '_').ToArray());
+            return ascii.Length == 0 ? "download" : ascii;
+        }
+    }
+}

@@ -1,0 +1,26 @@
+using ConnectiveOne.Core.Inbound.Intake;
+using ConnectiveOne.Core.Inbound.Smtp;
+using ConnectiveOne.Core.Tickets;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ConnectiveOne.Core.Inbound;
+
+public static class InboundServiceRegistration
+{
+    /// <summary>Intake (prepare + group-commit writer), the SMTP listener, and the ticket queries.</summary>
+    public static IServiceCollection AddInbound(this IServiceCollection services)
+    {
+        services.AddSingleton<AttachmentStore>();
+        services.AddSingleton<AddressDirectory>();
+        services.AddSingleton<MessagePreparer>();
+        services.AddSingleton<InboundIntake>();
+        services.AddSingleton<IntakeWriter>();
+        services.AddSingleton<SmtpListener>();
+        services.AddSingleton<MailgunVerifier>();
+        services.AddScoped<TicketQueries>();
+        // The writer starts before the listener, so the first message never waits for it.
+        services.AddHostedService(sp => sp.GetRequiredService<IntakeWriter>());
+        services.AddHostedService(sp => sp.GetRequiredService<SmtpListener>());
+        return services;
+    }
+}

@@ -1,0 +1,202 @@
+using System.Security.Cryptography;
+using ConnectiveOne.Core.Threading;
+using ConnectiveOne.Core.Tickets;
+using Microsoft.Extensions.Options;
+using MimeKit;
+
+namespace ConnectiveOne.Core.Inbound.Intake;
+
+/// <summary>
+/// Turns raw bytes into a <see cref="PreparedMessage"/>: MIME parsing with a depth and time bound, bodies,
+/// sanitized HTML, classification and attachments written to the store. A message that cannot be parsed is
+/// prepared as such (flag <see cref="MessageFlags.ParseFailed"/>), never dropped.
+/// </summary>
+public sealed class MessagePreparer(AttachmentStore attachments, IOptions<ConnectiveOneOptions> options)
+{
+    /// <summary>Header our forwarding test mail carries (the outbound side sets it); its value is the address's test token.</summary>
+    public const string ForwardingTestHeader = "X-ConnectiveOne-Forwarding-Test";
+
+    private const int MaxHeaderText = 4000;
+
+    private static readonly ParserOptions Parser = CreateParserOptions();
+    private readonly string _inboundDomain = options.Value.InboundDomain;
+    private readonly TimeSpan _parseTimeout = TimeSpan.FromSeconds(options.Value.Inbound.ParseTimeoutSeconds);
+
+    /// <param name="raw">The message exactly as received.</param>
+    /// <param name="envelopeSender">MAIL FROM ("" for &lt;&gt;), or null when unknown (webhooks).</param>
+    /// <param name="ownAddresses">Our addresses this message was sent to (technical and corporate), for loop detection.</param>
+    /// <param name="cancellationToken">Cancels the whole preparation.</param>
+    public PreparedMessage Prepare(byte[] raw, string? envelopeSender, IEnumerable<string> ownAddresses, CancellationToken cancellationToken)
+    {
+        MimeMessage message;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            timeout.CancelAfter(_parseTimeout);
+            try
+            {
+                message = RawMessageParser.Parse(raw, Parser, timeout.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return Unparsed(raw, envelopeSender, $"Parsing took longer than {_parseTimeout.TotalSeconds:0} s.");
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                return Unparsed(raw, envelopeSender, $"{ex.GetType().Name}: {ex.Message}");
+            }
+        }
+
+        try
+        {
+            return Prepare(raw, message, envelopeSender, ownAddresses);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not IOException)
+        {
+            // A structure MimeKit accepted but our reading of it did not: keep the bytes, show them as such.
+            return Unparsed(raw, envelopeSender, $"{ex.GetType().Name}: {ex.Message}");
+        }
+    }
+
+    private PreparedMessage Prepare(byte[] raw, MimeMessage message, string? envelopeSender, IEnumerable<string> ownAddresses)
+    {
+        var classification = new AutomaticMailClassifier(_inboundDomain, ownAddresses).Classify(message, envelopeSender);
+        var messageId = string.IsNullOrWhiteSpace(message.MessageId) ? null : MessageIds.Normalize(message.MessageId);
+        var from = message.From.Mailboxes.FirstOrDefault();
+
+        var stored = new List<StoredAttachment>();
+        var textPart = message.TextBody is null ? null : FindBody(message, "plain");
+        var htmlPart = message.HtmlBody is null ? null : FindBody(message, "html");
+        foreach (var entity in message.BodyParts)
+        {
+            if (ReferenceEquals(entity, textPart) || ReferenceEquals(entity, htmlPart))
+                continue;
+            var attachment = Store(entity, stored.Count);
+            if (attachment is not null)
+                stored.Add(attachment);
+        }
+
+        SanitizedHtml? html = null;
+        if (message.HtmlBody is { } htmlBody)
+        {
+            html = HtmlBodySanitizer.Sanitize(htmlBody, cid =>
+            {
+                var index = stored.FindIndex(a => string.Equals(a.ContentId, cid, StringComparison.Ordinal));
+                return index < 0 ? null : $"/files/attachments/{PreparedMessage.InlinePlaceholder(index)}";
+            });
+        }
+
+        return new PreparedMessage
+        {
+            Raw = raw,
+            Mime = message,
+            EnvelopeSender = envelopeSender,
+            MessageId = messageId,
+            DedupKey = DedupKeyOf(messageId, raw),
+            FromAddress = (from?.Address ?? envelopeSender ?? "").Trim().ToLowerInvariant(),
+            FromName = Cut(from?.Name, 320),
+            To = Cut(message.To.ToString(), MaxHeaderText) ?? "",
+            Cc = message.Cc.Count == 0 ? null : Cut(message.Cc.ToString(), MaxHeaderText),
+            Subject = Cut(message.Subject, 1000) ?? "",
+            InReplyTo = Cut(JoinIds(message.Headers, HeaderId.InReplyTo), MaxHeaderText),
+            References = Cut(JoinIds(message.Headers, HeaderId.References), MaxHeaderText * 4),
+            Date = message.Headers.Contains(HeaderId.Date) ? message.Date : null,
+            Text = message.TextBody,
+            Html = html?.Html,
+            HasRemoteImages = html?.HasRemoteImages ?? false,
+            Flags = (MessageFlags)(int)classification.Flags,
+            FlagReasons = classification.Reasons,
+            Attachments = stored,
+            ForwardingTestHeaders = message.Headers.Where(h => h.Field.Equals(ForwardingTestHeader, StringComparison.OrdinalIgnoreCase))
+                .Select(h => (h.Value ?? "").Trim()).ToList(),
+        };
+    }
+
+    private StoredAttachment? Store(MimeEntity entity, int index)
+    {
+        byte[] content;
+        string? fileName;
+        switch (entity)
+        {
+            case MessagePart { Message: { } attached }:
+                using (var buffer = new MemoryStream())
+                {
+                    attached.WriteTo(buffer);
+                    content = buffer.ToArray();
+                }
+                fileName = entity.ContentDisposition?.FileName
+                    ?? (string.IsNullOrWhiteSpace(attached.Subject) ? "message.eml" : $"{Cut(attached.Subject, 200)}.eml");
+                break;
+            case MimePart { Content: { } body } part:
+                using (var buffer = new MemoryStream())
+                {
+                    body.DecodeTo(buffer);
+                    content = buffer.ToArray();
+                }
+                fileName = part.FileName;
+                break;
+            default:
+                return null;
+        }
+        var contentType = entity.ContentType.MimeType.ToLowerInvariant();
+        var contentId = string.IsNullOrWhiteSpace(entity.ContentId) ? null : MessageIds.Normalize(entity.ContentId);
+        var name = SafeFileName(fileName) ?? $"part-{index + 1}{Extension(contentType)}";
+        var isInline = contentId is not null && entity.ContentDisposition?.IsAttachment != true;
+        return new StoredAttachment(Cut(name, 255)!, Cut(contentType, 255)!, content.LongLength, attachments.Save(content), contentId, isInline);
+    }
+
+    private static PreparedMessage Unparsed(byte[] raw, string? envelopeSender, string error) => new()
+    {
+        Raw = raw,
+        ParseError = Cut(error, 1000),
+        EnvelopeSender = envelopeSender,
+        DedupKey = DedupKeyOf(null, raw),
+        FromAddress = (envelopeSender ?? "").Trim().ToLowerInvariant(),
+        Subject = "(could not be read)",
+        Flags = MessageFlags.ParseFailed,
+    };
+
+    /// <summary>The Message-ID, or for mail without one (or an absurdly long one) a hash of the exact bytes.</summary>
+    public static string DedupKeyOf(string? messageId, ReadOnlySpan<byte> raw) =>
+        messageId is { Length: > 0 and <= 900 }
+            ? messageId
+            : "sha256:" + Convert.ToHexStringLower(SHA256.HashData(raw));
+
+    private static TextPart? FindBody(MimeMessage message, string subtype) =>
+        message.BodyParts.OfType<TextPart>().FirstOrDefault(p => !p.IsAttachment && p.ContentType.IsMimeType("text", subtype));
+
+    private static string? JoinIds(HeaderList headers, HeaderId id)
+    {
+        var ids = MessageIds.Parse(headers.Where(h => h.Id == id).Select(h => h.Value));
+        return ids.Count == 0 ? null : string.Join(' ', ids.Select(i => $"<{i}>"));
+    }
+
+    private static string? SafeFileName(string? name)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+            return null;
+        var file = Path.GetFileName(name.Replace('\\', '/').Trim());
+        var clean = new string(file.Where(c => !char.IsControl(c)).ToArray()).Trim();
+        return clean.Length == 0 || clean is "." or ".." ? null : clean;
+    }
+
+    private static string Extension(string contentType) => contentType switch
+    {
+        "image/png" => ".png",
+        "image/jpeg" => ".jpg",
+        "image/gif" => ".gif",
+        "application/pdf" => ".pdf",
+        "message/rfc822" => ".eml",
+        "text/plain" => ".txt",
+        "text/html" => ".html",
+        _ => ".bin",
+    };
+
+    private static string? Cut(string? value, int max) => value is null || value.Length <= max ? value : value[..max];
+
+    private static ParserOptions CreateParserOptions()
+    {
+        var parser = ParserOptions.Default.Clone();
+        parser.MaxMimeDepth = 32; // nested multiparts beyond this are a parser attack, not mail
+        return parser;
+    }
+}

@@ -1,0 +1,52 @@
+using ConnectiveOne.Core.Tickets;
+using MimeKit;
+
+namespace ConnectiveOne.Core.Inbound.Intake;
+
+/// <summary>An attachment already written to the <see cref="AttachmentStore"/>.</summary>
+public sealed record StoredAttachment(string FileName, string ContentType, long Size, string Sha256, string? ContentId, bool IsInline);
+
+/// <summary>
+/// Everything intake learned from a message before it reaches the writer: parsed on the caller's thread (so
+/// sessions parse in parallel), attachments already on disk. The writer only threads and inserts.
+/// </summary>
+public sealed class PreparedMessage
+{
+    public required byte[] Raw { get; init; }
+
+    /// <summary>The parsed message, or null when it could not be parsed (<see cref="ParseError"/> says why).</summary>
+    public MimeMessage? Mime { get; init; }
+    public string? ParseError { get; init; }
+    public string? EnvelopeSender { get; init; }
+
+    /// <summary>Normalized Message-ID, or null.</summary>
+    public string? MessageId { get; init; }
+    public required string DedupKey { get; init; }
+    public required string FromAddress { get; init; }
+    public string? FromName { get; init; }
+    public string To { get; init; } = "";
+    public string? Cc { get; init; }
+    public string Subject { get; init; } = "";
+    public string? InReplyTo { get; init; }
+    public string? References { get; init; }
+    public DateTimeOffset? Date { get; init; }
+    public string? Text { get; init; }
+
+    /// <summary>Sanitized HTML; inline images point at <see cref="InlinePlaceholder"/> until their ids are known.</summary>
+    public string? Html { get; init; }
+    public bool HasRemoteImages { get; init; }
+
+    /// <summary>AutoReply, Bounce, Loop, Bulk and ParseFailed; ForwardedAs is decided per address by the writer.</summary>
+    public MessageFlags Flags { get; init; }
+    public IReadOnlyList<string> FlagReasons { get; init; } = [];
+    public IReadOnlyList<StoredAttachment> Attachments { get; init; } = [];
+
+    /// <summary>The forwarding-test token candidates: the <c>X-ConnectiveOne-Forwarding-Test</c> header value(s).</summary>
+    public IReadOnlyList<string> ForwardingTestHeaders { get; init; } = [];
+
+    /// <summary>The placeholder for attachment <paramref name="index"/> in <see cref="Html"/>, replaced by its id after insert.</summary>
+    public static string InlinePlaceholder(int index) => $"__c1inline{index}__";
+
+    /// <summary>Automatic mail (auto-replies, bounces, loops, lists) never reopens a ticket.</summary>
+    public bool IsAutomatic => (Flags & (MessageFlags.AutoReply | MessageFlags.Bounce | MessageFlags.Loop | MessageFlags.Bulk)) != 0;
+}

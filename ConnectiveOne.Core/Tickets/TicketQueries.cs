@@ -1,0 +1,114 @@
+using ConnectiveOne.Core.Inbound.Intake;
+using ConnectiveOne.Core.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace ConnectiveOne.Core.Tickets;
+
+/// <summary>A ticket in a list (API.md TicketSummary); <see cref="Number"/> is the id.</summary>
+public sealed record TicketSummary(long Id, long Number, string Subject, string Status, Guid? BotId, string Customer,
+    string? CustomerName, string? AssigneeId, int MessageCount, DateTimeOffset LastMessageAt);
+
+/// <summary>An attachment of a message, without its content.</summary>
+public sealed record AttachmentInfo(long Id, string FileName, string ContentType, long Size, string Sha256, string? ContentId, bool IsInline);
+
+/// <summary>One message of a ticket as shown (API.md); <see cref="Html"/> is sanitized already.</summary>
+public sealed record TicketMessageView(long Id, string Direction, string From, string? FromName, string To, string? Cc, string Subject,
+    string? MessageId, string? InReplyTo, DateTimeOffset? Date, DateTimeOffset ReceivedAt, string? Text, string? Html,
+    bool HasRemoteImages, IReadOnlyList<string> Flags, string? ParseError, string? Delivery, string? DeliveryDetail,
+    long RawSize, IReadOnlyList<AttachmentInfo> Attachments);
+
+/// <summary>A ticket with its messages in the order they arrived.</summary>
+public sealed record TicketDetails(long Id, long Number, string Subject, string Status, Guid? BotId, string Customer,
+    string? CustomerName, string? AssigneeId, int MessageCount, DateTimeOffset LastMessageAt, DateTimeOffset CreatedAt,
+    Guid AddressId, IReadOnlyList<TicketMessageView> Messages);
+
+/// <summary>A page of tickets and how many match in all.</summary>
+public sealed record TicketPage(IReadOnlyList<TicketSummary> Items, int Total);
+
+/// <summary>Which tickets to list; all filters optional. <see cref="Query"/> matches subject or customer.</summary>
+public sealed record TicketFilter(Guid? BotId = null, TicketStatus? Status = null, string? Query = null);
+
+/// <summary>A file to send: the attachment or raw message on disk or in memory, with its name and type.</summary>
+public sealed record DownloadContent(string FileName, string ContentType, string? Path, byte[]? Bytes);
+
+/// <summary>
+/// Read side of tickets for the API and the inbox pages: paged lists (newest activity first, answered by the
+/// (BotId, Status, LastMessageAt) and LastMessageAt indexes), one ticket with its messages, and downloads.
+/// </summary>
+public sealed class TicketQueries(AppDbContext db, AttachmentStore store)
+{
+    public const int MaxPageSize = 200;
+
+    /// <param name="filter">Bot, status and search text.</param>
+    /// <param name="page">From 1.</param>
+    /// <param name="pageSize">1 to <see cref="MaxPageSize"/>.</param>
+    /// <param name="cancellationToken">Cancels the queries.</param>
+    public async Task<TicketPage> ListAsync(TicketFilter filter, int page, int pageSize, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(page, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, MaxPageSize);
+        var tickets = db.Tickets.AsNoTracking();
+        if (filter.BotId is { } botId)
+            tickets = tickets.Where(t => t.BotId == botId);
+        if (filter.Status is { } status)
+            tickets = tickets.Where(t => t.Status == status);
+        if (!string.IsNullOrWhiteSpace(filter.Query))
+        {
+            var pattern = "%" + filter.Query.Trim().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
+            tickets = tickets.Where(t => EF.Functions.Like(t.Subject, pattern, "\\") || EF.Functions.Like(t.CustomerEmail, pattern, "\\")
+                                         || (t.CustomerName != null && EF.Functions.Like(t.CustomerName, pattern, "\\")));
+        }
+        var total = await tickets.CountAsync(cancellationToken);
+        var items = await tickets
+            .OrderByDescending(t => t.LastMessageAt).ThenByDescending(t => t.Id)
+            .Skip((page - 1) * pageSize).Take(pageSize)
+            .Select(t => new { t.Id, t.Subject, t.Status, t.BotId, t.CustomerEmail, t.CustomerName, t.AssigneeId, t.MessageCount, t.LastMessageAt })
+            .ToListAsync(cancellationToken);
+        return new TicketPage(items.Select(t => new TicketSummary(t.Id, t.Id, t.Subject, t.Status.ToString(), t.BotId, t.CustomerEmail,
+            t.CustomerName, t.AssigneeId, t.MessageCount, t.LastMessageAt)).ToList(), total);
+    }
+
+    /// <summary>The ticket with its messages (oldest first) and their attachments; null when there is none.</summary>
+    public async Task<TicketDetails?> GetAsync(long id, CancellationToken cancellationToken)
+    {
+        var ticket = await db.Tickets.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id, cancellationToken);
+        if (ticket is null)
+            return null;
+        var messages = await db.Messages.AsNoTracking()
+            .Where(m => m.TicketId == id)
+            .OrderBy(m => m.ReceivedAt).ThenBy(m => m.Id)
+            .Include(m => m.Attachments)
+            .AsSplitQuery()
+            .ToListAsync(cancellationToken);
+        return new TicketDetails(ticket.Id, ticket.Id, ticket.Subject, ticket.Status.ToString(), ticket.BotId, ticket.CustomerEmail,
+            ticket.CustomerName, ticket.AssigneeId, ticket.MessageCount, ticket.LastMessageAt, ticket.CreatedAt, ticket.AddressId,
+            messages.Select(ToView).ToList());
+    }
+
+    /// <summary>An attachment's content from the store; null when unknown.</summary>
+    public async Task<DownloadContent?> GetAttachmentAsync(long id, CancellationToken cancellationToken)
+    {
+        var attachment = await db.Attachments.AsNoTracking().FirstOrDefaultAsync(a => a.Id == id, cancellationToken);
+        if (attachment is null || store.Find(attachment.Sha256) is not { } path)
+            return null;
+        return new DownloadContent(attachment.FileName, attachment.ContentType, path, null);
+    }
+
+    /// <summary>A message's exact bytes as <c>message-{id}.eml</c>; null when unknown.</summary>
+    public async Task<DownloadContent?> GetRawAsync(long messageId, CancellationToken cancellationToken)
+    {
+        var raw = await db.RawMessages.AsNoTracking().FirstOrDefaultAsync(r => r.MessageId == messageId, cancellationToken);
+        return raw is null ? null : new DownloadContent($"message-{messageId}.eml", "message/rfc822", null, raw.Bytes);
+    }
+
+    private static TicketMessageView ToView(TicketMessage m) => new(
+        m.Id, m.Direction.ToString(), m.FromAddress, m.FromName, m.To, m.Cc, m.Subject, m.MessageIdHeader, m.InReplyTo, m.Date,
+        m.ReceivedAt, m.Text, m.Html, m.HasRemoteImages, FlagNames(m.Flags), m.ParseError, m.Delivery?.ToString(), m.DeliveryDetail,
+        m.RawSize,
+        m.Attachments.OrderBy(a => a.Id).Select(a => new AttachmentInfo(a.Id, a.FileName, a.ContentType, a.Size, a.Sha256, a.ContentId, a.IsInline)).ToList());
+
+    /// <summary>The set flags by name, e.g. ["AutoReply", "Loop"].</summary>
+    public static IReadOnlyList<string> FlagNames(MessageFlags flags) =>
+        Enum.GetValues<MessageFlags>().Where(f => f != MessageFlags.None && flags.HasFlag(f)).Select(f => f.ToString()).ToList();
+}

@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace ConnectiveOne.Tests.TestSupport;
+
+/// <summary>
+/// The app as a real separate process (<c>dotnet ConnectiveOne.Console.dll</c> from the test's bin folder), for
+/// tests that must kill it hard. Ports are picked free on 127.0.0.1; the data folder survives a restart.
+/// </summary>
+public sealed class AppProcess : IAsyncDisposable
+{
+    private Process? _process;
+
+    public AppProcess(string? dataDirectory = null)
+    {
+        DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "c1-tests", "proc-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(DataDirectory);
+        HttpPort = FreePort();
+        SmtpPort = FreePort();
+    }
+
+    public string DataDirectory { get; }
+    public int HttpPort { get; }
+    public int SmtpPort { get; }
+    public string BaseUrl => $"http://127.0.0.1:{HttpPort}";
+    public string DatabaseFile => Path.Combine(DataDirectory, "connectiveone.db");
+    public Dictionary<string, string> Environment { get; } = new();
+
+    /// <summary>Starts the app and waits until <c>/health</c> answers 200.</summary>
+    public async Task StartAsync(TimeSpan? timeout = null)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "ConnectiveOne.Console.dll");
+        var start = new ProcessStartInfo("dotnet", [dll])
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["ASPNETCORE_URLS"] = BaseUrl;
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["ConnectiveOne__DataDirectory"] = DataDirectory;
+        start.Environment["ConnectiveOne__Smtp__Listen"] = $"127.0.0.1:{SmtpPort}";
+        start.Environment["ConnectiveOne__Bootstrap__AdminEmail"] = TestApp.AdminEmail;
+        start.Environment["ConnectiveOne__Bootstrap__AdminPassword"] = TestApp.AdminPassword;
+        start.Environment["ConnectiveOne__Bootstrap__ApiToken"] = TestApp.AdminToken;
+        foreach (var (key, value) in Environment)
+            start.Environment[key] = value;
+        _process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+                throw new InvalidOperationException($"The app exited with code {_process.ExitCode} during start.");
+            try
+            {
+                if ((await http.GetAsync($"{BaseUrl}/health")).StatusCode == HttpStatusCode.OK)
+                    return;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("The app did not answer /health in time.");
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs, as in a crash or power cut of the process.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false } p)
+        {
+            p.Kill(entireProcessTree: true);
+            await p.WaitForExitAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process?.Dispose();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

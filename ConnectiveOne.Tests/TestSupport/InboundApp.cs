@@ -1,0 +1,45 @@
+using System.Net;
+using ConnectiveOne.Core.Inbound.Smtp;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using Microsoft.Extensions.DependencyInjection;
+using MimeKit;
+
+namespace ConnectiveOne.Tests.TestSupport;
+
+/// <summary>A <see cref="TestApp"/> with inbound SMTP on a free loopback port and both webhooks on.</summary>
+public sealed class InboundApp : IAsyncDisposable
+{
+    public const string WebhookToken = "test-webhook-token-0123456789";
+    public const string MailgunKey = "key-test-mailgun-signing-0123456789";
+
+    public InboundApp(IDictionary<string, string?>? settings = null)
+    {
+        var all = new Dictionary<string, string?>
+        {
+            ["ConnectiveOne:Smtp:Listen"] = "127.0.0.1:0",
+            ["ConnectiveOne:Inbound:WebhookToken"] = WebhookToken,
+            ["ConnectiveOne:Inbound:MailgunSigningKey"] = MailgunKey,
+        };
+        foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
+            all[k] = v;
+        App = new TestApp(settings: all);
+    }
+
+    public TestApp App { get; }
+
+    public async Task<IPEndPoint> SmtpEndpointAsync() =>
+        await App.Services.GetRequiredService<SmtpListener>().Started ?? throw new InvalidOperationException("SMTP is off.");
+
+    /// <summary>Sends over a real SMTP session to the listener; throws MailKit's exception on refusal.</summary>
+    public async Task SendAsync(MimeMessage message, params string[] recipients)
+    {
+        var endpoint = await SmtpEndpointAsync();
+        using var client = new SmtpClient();
+        await client.ConnectAsync(endpoint.Address.ToString(), endpoint.Port, SecureSocketOptions.None);
+        await client.SendAsync(message, MailboxAddress.Parse("sender@example.org"), recipients.Select(MailboxAddress.Parse));
+        await client.DisconnectAsync(true);
+    }
+
+    public ValueTask DisposeAsync() => App.DisposeAsync();
+}
