@@ -2,6 +2,7 @@ using ConnectiveOne.Core.Accounts;
 using ConnectiveOne.Core.Events;
 using ConnectiveOne.Core.Inbound;
 using ConnectiveOne.Core.Persistence;
+using ConnectiveOne.Core.Tickets;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -62,6 +63,7 @@ public static class CoreServiceRegistration
         services.AddHostedService<DatabaseMigrator>();
         services.AddHostedService<AccountBootstrapper>();
         services.AddInbound();
+        services.AddTickets();
         return services;
     }
 }

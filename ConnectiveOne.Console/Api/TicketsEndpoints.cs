@@ -14,6 +14,7 @@ internal static class TicketsEndpoints
         // Ids are unconstrained in the route so a malformed one is refused after authorization (400), not as 404.
         api.MapGet("/tickets/{id}", async (long id, TicketQueries tickets, CancellationToken ct) =>
             await tickets.GetAsync(id, ct) is { } ticket ? Results.Ok(ticket) : Problems.NotFound($"There is no ticket #{id}."));
+        api.MapPatch("/tickets/{id}", UpdateAsync);
         api.MapGet("/attachments/{id}", async (long id, TicketQueries tickets, CancellationToken ct) =>
             Download(await tickets.GetAttachmentAsync(id, ct), "There is no attachment with that id."));
         api.MapGet("/messages/{id}/raw", async (long id, TicketQueries tickets, CancellationToken ct) =>
@@ -29,6 +30,28 @@ internal static class TicketsEndpoints
                 Download(await tickets.GetAttachmentAsync(id, ct), "There is no attachment with that id.", inline: true))
             .RequireAuthorization()
             .ExcludeFromDescription();
+
+    public sealed record TicketUpdate(string? Status, string? AssigneeId);
+
+    private static async Task<IResult> UpdateAsync(long id, TicketUpdate update, TicketCommands commands, TicketQueries tickets,
+        CancellationToken ct)
+    {
+        TicketStatus? status = null;
+        if (update.Status is not null)
+        {
+            if (!Enum.TryParse<TicketStatus>(update.Status, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed))
+                return Problems.BadRequest("Status must be Open, Pending or Resolved.");
+            status = parsed;
+        }
+        if (status is null && update.AssigneeId is null)
+            return Problems.BadRequest("Nothing to change: send 'status' or 'assigneeId' (\"\" to unassign).");
+        var result = await commands.UpdateAsync(id, status, update.AssigneeId, ct);
+        if (!result.Found)
+            return Problems.NotFound($"There is no ticket #{id}.");
+        if (result.Error is not null)
+            return Problems.BadRequest(result.Error);
+        return Results.Ok(await tickets.GetAsync(id, ct));
+    }
 
     private static async Task<IResult> ListAsync(Guid? botId, string? status, string? q, int? page, int? pageSize,
         TicketQueries tickets, CancellationToken ct)

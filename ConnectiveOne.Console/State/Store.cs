@@ -120,6 +120,8 @@ public static class StoreRegistration
         services.AddScoped<Store>();
         services.AddSingleton<IFeature, Session.SessionFeature>();
         services.AddSingleton<IFeature, Notifications.NotificationsFeature>();
+        services.AddSingleton<IFeature, Inbox.InboxFeature>();
+        services.AddScoped<IEffect, Inbox.InboxEffects>();
         services.AddScoped<StoreConnector>();
         return services;
     }

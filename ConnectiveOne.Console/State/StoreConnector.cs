@@ -1,8 +1,10 @@
 using System.Security.Claims;
+using ConnectiveOne.Console.State.Inbox;
 using ConnectiveOne.Console.State.Notifications;
 using ConnectiveOne.Console.State.Session;
 using ConnectiveOne.Core.Accounts;
 using ConnectiveOne.Core.Events;
+using ConnectiveOne.Core.Tickets;
 using Microsoft.AspNetCore.Components.Authorization;
 
 namespace ConnectiveOne.Console.State;
@@ -11,9 +13,11 @@ namespace ConnectiveOne.Console.State;
 /// Feeds the circuit's store from the outside world: the signed-in user and the in-process change events.
 /// Started once by the layout; disposed with the circuit.
 /// </summary>
-public sealed class StoreConnector(Store store, AuthenticationStateProvider auth, ChangeNotifier notifier) : IDisposable
+public sealed class StoreConnector(Store store, AuthenticationStateProvider auth, ChangeNotifier notifier, TicketPresence presence)
+    : IDisposable
 {
     private IDisposable? _subscription;
+    private bool _presence;
 
     public async Task StartAsync()
     {
@@ -22,7 +26,12 @@ public sealed class StoreConnector(Store store, AuthenticationStateProvider auth
         auth.AuthenticationStateChanged += OnAuthenticationChanged;
         Publish((await auth.GetAuthenticationStateAsync()).User);
         _subscription = notifier.Subscribe(OnChange);
+        presence.Changed += OnPresence;
+        _presence = true;
+        store.Dispatch(new InboxCountsRequested());
     }
+
+    private void OnPresence(long ticketId) => store.Dispatch(new PresenceUpdated(ticketId, presence.ViewersOf(ticketId)));
 
     private void OnAuthenticationChanged(Task<AuthenticationState> state) =>
         _ = state.ContinueWith(t => Publish(t.Result.User), TaskContinuationOptions.OnlyOnRanToCompletion);
@@ -39,6 +48,13 @@ public sealed class StoreConnector(Store store, AuthenticationStateProvider auth
 
     private void OnChange(ChangeEvent change)
     {
+        if (change.Kind is ChangeKind.TicketCreated or ChangeKind.MessageAdded or ChangeKind.TicketUpdated
+            or ChangeKind.DeliveryStatusChanged)
+        {
+            if (change.Kind != ChangeKind.DeliveryStatusChanged && long.TryParse(change.Id, out var ticketId))
+                store.Dispatch(new TicketActivity(ticketId));
+            store.Dispatch(new InboxRefreshRequested());
+        }
         // Only events with words for people become notifications; the rest drive pages directly.
         if (change.Summary is { } text)
             store.Dispatch(new NotificationReceived(new Notification(change.WireName, change.Id, text, change.At)));
@@ -48,5 +64,7 @@ public sealed class StoreConnector(Store store, AuthenticationStateProvider auth
     {
         auth.AuthenticationStateChanged -= OnAuthenticationChanged;
         _subscription?.Dispose();
+        if (_presence)
+            presence.Changed -= OnPresence;
     }
 }

@@ -19,6 +19,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<TicketMessage> Messages => Set<TicketMessage>();
     public DbSet<RawMessage> RawMessages => Set<RawMessage>();
     public DbSet<MessageAttachment> Attachments => Set<MessageAttachment>();
+    public DbSet<TicketRead> TicketReads => Set<TicketRead>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

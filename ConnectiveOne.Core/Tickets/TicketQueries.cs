@@ -25,8 +25,13 @@ public sealed record TicketDetails(long Id, long Number, string Subject, string 
 /// <summary>A page of tickets and how many match in all.</summary>
 public sealed record TicketPage(IReadOnlyList<TicketSummary> Items, int Total);
 
-/// <summary>Which tickets to list; all filters optional. <see cref="Query"/> matches subject or customer.</summary>
-public sealed record TicketFilter(Guid? BotId = null, TicketStatus? Status = null, string? Query = null);
+/// <summary>
+/// Which tickets to list; all filters optional. <see cref="Query"/> matches subject or customer;
+/// <see cref="AssigneeId"/> keeps one operator's tickets; <see cref="RoutedOnly"/> leaves out tickets of
+/// addresses no bot serves yet (the inbox shows a bot's tickets).
+/// </summary>
+public sealed record TicketFilter(Guid? BotId = null, TicketStatus? Status = null, string? Query = null,
+    string? AssigneeId = null, bool RoutedOnly = false);
 
 /// <summary>A file to send: the attachment or raw message on disk or in memory, with its name and type.</summary>
 public sealed record DownloadContent(string FileName, string ContentType, string? Path, byte[]? Bytes);
@@ -53,6 +58,10 @@ public sealed class TicketQueries(AppDbContext db, AttachmentStore store)
             tickets = tickets.Where(t => t.BotId == botId);
         if (filter.Status is { } status)
             tickets = tickets.Where(t => t.Status == status);
+        if (filter.AssigneeId is { } assignee)
+            tickets = tickets.Where(t => t.AssigneeId == assignee);
+        if (filter.RoutedOnly)
+            tickets = tickets.Where(t => t.BotId != null);
         if (!string.IsNullOrWhiteSpace(filter.Query))
         {
             var pattern = "%" + filter.Query.Trim().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";

@@ -1,0 +1,90 @@
+using ConnectiveOne.Console.State.Session;
+using ConnectiveOne.Core.Tickets;
+
+namespace ConnectiveOne.Console.State.Inbox;
+
+/// <summary>
+/// Loads the inbox when it opens, its filter or page changes, or tickets change, and marks opened tickets as
+/// seen. Reloads are coalesced: one load at a time per circuit, and changes that arrive meanwhile cause one
+/// more load afterwards, so a burst of mail costs a few queries, not one per message.
+/// </summary>
+public sealed class InboxEffects(IServiceScopeFactory scopes, TicketCounts counts, ILogger<InboxEffects> logger) : IEffect
+{
+    private readonly SemaphoreSlim _loading = new(1, 1);
+    private int _pending;
+    private int _countsPending;
+
+    public async Task HandleAsync(object action, Store store)
+    {
+        switch (action)
+        {
+            case InboxOpened or InboxFilterChanged or InboxPageChanged:
+                await LoadAsync(store, force: true);
+                break;
+            case InboxRefreshRequested when store.Select<InboxState>().Active:
+                await LoadAsync(store, force: false);
+                break;
+            case InboxRefreshRequested or InboxCountsRequested:
+                await LoadCountsAsync(store);
+                break;
+            case TicketSelected { TicketId: { } id } when store.Select<SessionState>().UserId is { } userId:
+                await using (var scope = scopes.CreateAsyncScope())
+                    await scope.ServiceProvider.GetRequiredService<TicketReads>().MarkSeenAsync(userId, id);
+                break;
+        }
+    }
+
+    /// <summary>Counts are shared and recounted at most once a second; a trailing reload catches the end of a burst.</summary>
+    private async Task LoadCountsAsync(Store store)
+    {
+        if (Interlocked.Exchange(ref _countsPending, 1) == 1)
+            return;
+        try
+        {
+            store.Dispatch(new InboxCountsLoaded(await counts.GetAsync()));
+            if (counts.IsStale)
+            {
+                await Task.Delay(TicketCounts.MinInterval);
+                store.Dispatch(new InboxCountsLoaded(await counts.GetAsync()));
+            }
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _countsPending, 0);
+        }
+    }
+
+    private async Task LoadAsync(Store store, bool force)
+    {
+        Interlocked.Exchange(ref _pending, 1);
+        if (!force && _loading.CurrentCount == 0)
+            return; // the running load picks the change up
+        await _loading.WaitAsync();
+        try
+        {
+            while (Interlocked.Exchange(ref _pending, 0) == 1)
+            {
+                var state = store.Select<InboxState>();
+                var userId = store.Select<SessionState>().UserId;
+                var filter = new TicketFilter(state.Filter.BotId, state.Filter.Status, state.Filter.Query,
+                    state.Filter.Mine ? userId ?? "-" : null, RoutedOnly: true);
+                await using var scope = scopes.CreateAsyncScope();
+                var page = await scope.ServiceProvider.GetRequiredService<TicketQueries>()
+                    .ListAsync(filter, state.Page, InboxState.PageSize, CancellationToken.None);
+                IReadOnlySet<long> unread = userId is null
+                    ? new HashSet<long>()
+                    : await scope.ServiceProvider.GetRequiredService<TicketReads>().UnreadAsync(userId, page.Items);
+                store.Dispatch(new InboxLoaded(state.Filter, state.Page, [.. page.Items], page.Total, [.. unread]));
+            }
+            await LoadCountsAsync(store);
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Could not load the inbox");
+        }
+        finally
+        {
+            _loading.Release();
+        }
+    }
+}

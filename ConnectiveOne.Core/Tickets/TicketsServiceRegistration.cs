@@ -1,0 +1,16 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ConnectiveOne.Core.Tickets;
+
+public static class TicketsServiceRegistration
+{
+    /// <summary>Operators' work on tickets: status and assignment, unread marks, counts, and who is viewing.</summary>
+    public static IServiceCollection AddTickets(this IServiceCollection services)
+    {
+        services.AddScoped<TicketCommands>();
+        services.AddScoped<TicketReads>();
+        services.AddSingleton<TicketCounts>();
+        services.AddSingleton<TicketPresence>();
+        return services;
+    }
+}
