@@ -6,6 +6,46 @@ window.connectiveOne = {
   markInteractive() {
     document.body.dataset.interactive = 'true';
   },
+  // Inbox keys: j/k move, Enter opens, r replies, Esc goes back. Ignored while typing in a field.
+  inboxKeys(dotnet) {
+    const handler = (e) => {
+      const t = e.target;
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      const typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+      if (typing && e.key !== 'Escape') return;
+      if (['j', 'k', 'Enter', 'r', 'Escape'].includes(e.key)) {
+        if (e.key === 'Escape' && typing) t.blur();
+        e.preventDefault();
+        dotnet.invokeMethodAsync('OnInboxKey', e.key);
+      }
+    };
+    document.addEventListener('keydown', handler);
+    return { dispose: () => document.removeEventListener('keydown', handler) };
+  },
+  focus(selector) {
+    const el = document.querySelector(selector);
+    if (el) el.focus();
+  },
+  scrollIntoView(selector) {
+    const el = document.querySelector(selector);
+    if (el) el.scrollIntoView({ block: 'nearest' });
+  },
+  // Mail HTML lives in sandboxed frames without scripts; the page sizes each frame to its content.
+  fitFrames() {
+    document.querySelectorAll('iframe.c1-mail-frame').forEach((frame) => {
+      const fit = () => {
+        try {
+          const doc = frame.contentDocument;
+          if (doc && doc.documentElement) frame.style.height = (doc.documentElement.scrollHeight + 4) + 'px';
+        } catch { /* not same-origin: keep the default height */ }
+      };
+      if (!frame.dataset.fitted) {
+        frame.dataset.fitted = 'true';
+        frame.addEventListener('load', () => { fit(); setTimeout(fit, 300); });
+      }
+      fit();
+    });
+  },
   copy(text) {
     return navigator.clipboard ? navigator.clipboard.writeText(text) : Promise.reject(new Error('clipboard unavailable'));
   },

@@ -15,7 +15,7 @@ internal static class ApiRoutes
         v1.MapUsers();
         v1.MapInbound();
         v1.MapTickets();
-        app.MapAttachmentFiles();
+        app.MapFiles();
         return app;
     }
 

@@ -22,14 +22,17 @@ internal static class TicketsEndpoints
     }
 
     /// <summary>
-    /// The same attachment download for signed-in browser users (cookie), so inline images in a message's HTML
-    /// (rewritten from <c>cid:</c> to this URL) load in the console.
+    /// The same downloads for signed-in browser users (cookie): inline images in a message's HTML (rewritten from
+    /// <c>cid:</c> to this URL) load in the console, and <c>?download=1</c> always saves the file instead.
     /// </summary>
-    public static void MapAttachmentFiles(this IEndpointRouteBuilder app) =>
-        app.MapGet("/files/attachments/{id}", async (long id, TicketQueries tickets, CancellationToken ct) =>
-                Download(await tickets.GetAttachmentAsync(id, ct), "There is no attachment with that id.", inline: true))
-            .RequireAuthorization()
-            .ExcludeFromDescription();
+    public static void MapFiles(this IEndpointRouteBuilder app)
+    {
+        var files = app.MapGroup("/files").RequireAuthorization().ExcludeFromDescription();
+        files.MapGet("/attachments/{id}", async (long id, bool? download, TicketQueries tickets, CancellationToken ct) =>
+            Download(await tickets.GetAttachmentAsync(id, ct), "There is no attachment with that id.", inline: download != true));
+        files.MapGet("/messages/{id}/raw", async (long id, TicketQueries tickets, CancellationToken ct) =>
+            Download(await tickets.GetRawAsync(id, ct), "There is no message with that id."));
+    }
 
     public sealed record TicketUpdate(string? Status, string? AssigneeId);
 
