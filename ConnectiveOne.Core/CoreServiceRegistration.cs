@@ -1,4 +1,5 @@
 using ConnectiveOne.Core.Accounts;
+using ConnectiveOne.Core.Addresses;
 using ConnectiveOne.Core.Events;
 using ConnectiveOne.Core.Persistence;
 using Microsoft.AspNetCore.Identity;
@@ -60,6 +61,7 @@ public static class CoreServiceRegistration
 
         services.AddHostedService<DatabaseMigrator>();
         services.AddHostedService<AccountBootstrapper>();
+        services.AddAddressesAndDomains();
         return services;
     }
 }
