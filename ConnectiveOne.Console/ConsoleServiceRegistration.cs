@@ -4,6 +4,7 @@ using ConnectiveOne.Console.Components;
 using ConnectiveOne.Console.Components.Layout;
 using ConnectiveOne.Console.Features.Setup;
 using ConnectiveOne.Console.Features.Account;
+using ConnectiveOne.Console.Live;
 using ConnectiveOne.Console.State;
 using ConnectiveOne.Core;
 using ConnectiveOne.Core.Accounts;
@@ -72,6 +73,8 @@ internal static class ConsoleServiceRegistration
         services.AddHttpContextAccessor();
         services.AddScoped<ThemePreference>();
         services.AddHealthChecks();
+        services.AddSignalR();
+        services.AddHostedService<LiveEventsBridge>();
         return services;
     }
 
@@ -98,6 +101,8 @@ internal static class ConsoleServiceRegistration
         app.MapOpenApi().AllowAnonymous();
         app.MapConnectiveOneApi();
         app.MapAccountEndpoints();
+        // Any signed-in user: the cookie for browsers, a bearer token (?access_token=) for integrations.
+        app.MapHub<LiveHub>(LiveHub.Path).RequireAuthorization();
         app.MapRazorComponents<App>()
             .AddInteractiveServerRenderMode();
 
