@@ -14,6 +14,9 @@ public abstract class LiveSetupComponent : ComponentBase, IDisposable
     [Inject] private IServiceScopeFactory Scopes { get; set; } = default!;
     [Inject] private ChangeNotifier Notifier { get; set; } = default!;
 
+    /// <summary>True once the page is interactive (the circuit is up): rendered as <c>data-ready</c> for browser tests.</summary>
+    protected bool Ready { get; private set; }
+
     /// <summary>Runs <paramref name="work"/> with a service of a new scope.</summary>
     protected async Task<T> UseAsync<TService, T>(Func<TService, Task<T>> work) where TService : notnull
     {
@@ -31,7 +34,11 @@ public abstract class LiveSetupComponent : ComponentBase, IDisposable
     {
         // Subscribe once interactive: prerendering has no circuit to push to.
         if (firstRender)
+        {
             _subscription = Notifier.Subscribe(OnChange);
+            Ready = true;
+            StateHasChanged();
+        }
     }
 
     private void OnChange(ChangeEvent change)
