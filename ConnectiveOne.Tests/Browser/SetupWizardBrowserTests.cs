@@ -18,6 +18,7 @@ public sealed class SetupWizardBrowserTests : IAsyncLifetime
         {
             ["PollInterval"] = "00:00:00.500",
             ["FastInterval"] = "00:00:01",
+            ["VerifiedInterval"] = "00:00:01",
         });
         _setup.App.StartKestrel();
         _browser = await BrowserSession.StartAsync(_setup.App.ServerAddress);
@@ -53,6 +54,7 @@ public sealed class SetupWizardBrowserTests : IAsyncLifetime
             await EmailInput(page).FillAsync("not-an-email");
             await page.GetByTestId("add-email-save").ClickAsync();
             await Assertions.Expect(page.GetByTestId("add-email-error")).ToContainTextAsync("is not an email address");
+            await _browser.ScreenshotAsync("setup-1-add-email-invalid");
             await EmailInput(page).FillAsync("support@acme.test");
             await page.GetByTestId("add-email-save").ClickAsync();
 
@@ -62,6 +64,7 @@ public sealed class SetupWizardBrowserTests : IAsyncLifetime
             Assert.Matches("^support-acme-test-[a-z2-7]{8}@inbound\\.example\\.net$", technical);
             await Assertions.Expect(page.GetByTestId("redirect-warning")).ToContainTextAsync("NOT \"forward as\"");
             await Assertions.Expect(page.GetByText("Redirect the message to")).ToBeVisibleAsync();
+            await _browser.ScreenshotAsync("setup-2-forwarding");
 
             // Step 4 resumable by URL: pending, records not found yet.
             var addressUrl = page.Url.Split('?')[0];
@@ -70,6 +73,7 @@ public sealed class SetupWizardBrowserTests : IAsyncLifetime
             await Assertions.Expect(page.GetByTestId("verify-now")).ToBeVisibleAsync();
             var chip = page.Locator("[data-testid='domain-status']").First;
             await Assertions.Expect(chip).ToHaveAttributeAsync("data-status", "Pending");
+            await _browser.ScreenshotAsync("setup-4-verify-pending");
 
             // Publish the records the API returns; the worker sees them and the open page turns Verified by itself.
             using var api = new HttpClient { BaseAddress = new Uri(_setup.App.ServerAddress) };
@@ -79,6 +83,22 @@ public sealed class SetupWizardBrowserTests : IAsyncLifetime
             var marker = await page.EvaluateAsync<double>("() => window.__c1marker = Math.random()");
             await Assertions.Expect(chip).ToHaveAttributeAsync("data-status", "Verified", new() { Timeout = 30_000 });
             Assert.Equal(marker, await page.EvaluateAsync<double>("() => window.__c1marker")); // same document: no reload
+            await _browser.ScreenshotAsync("setup-4-verify-verified");
+
+            // A wrong DKIM key is noticed by the worker (the test schedule checks verified domains every second) and shown.
+            var k1 = domain.GetProperty("records").EnumerateArray().First(r => r.GetProperty("host").GetString()!.StartsWith("k1.", StringComparison.Ordinal));
+            var value = k1.GetProperty("value").GetString()!;
+            _setup.Dns.SetTxt("k1._domainkey.acme.test", [.. ConnectiveOne.Core.Dns.TxtStrings.Split(value[..200])]);
+            await Assertions.Expect(chip).ToHaveAttributeAsync("data-status", "Failed", new() { Timeout = 30_000 });
+            await Assertions.Expect(page.GetByTestId("record-hint").First).ToBeVisibleAsync();
+            await _browser.ScreenshotAsync("setup-4-verify-failed");
+            await page.GotoAsync(addressUrl + "?step=3");
+            await WaitInteractiveAsync(page);
+            await _browser.ScreenshotAsync("setup-3-dns-records");
+            await page.SetViewportSizeAsync(390, 844);
+            await _browser.ScreenshotAsync("setup-3-dns-records-390");
+            await page.SetViewportSizeAsync(1366, 768);
+            _setup.Publish(domain);
 
             // A second address on the verified domain is verified at once.
             await page.GotoAsync("/setup/new");
@@ -86,7 +106,10 @@ public sealed class SetupWizardBrowserTests : IAsyncLifetime
             await EmailInput(page).FillAsync("sales@acme.test");
             await page.GetByTestId("add-email-save").ClickAsync();
             await page.WaitForURLAsync("**/setup/addresses/*?step=2");
-            await Assertions.Expect(page.Locator("[data-testid='domain-status']").First).ToHaveAttributeAsync("data-status", "Verified");
+            await Assertions.Expect(page.Locator("[data-testid='domain-status']").First).ToHaveAttributeAsync("data-status", "Verified", new() { Timeout = 30_000 });
+            await page.GotoAsync("/settings");
+            await Assertions.Expect(page.GetByTestId("address-table")).ToContainTextAsync("sales@acme.test");
+            await _browser.ScreenshotAsync("setup-settings-email-tab");
         }
         catch
         {
