@@ -4,6 +4,7 @@ using ConnectiveOne.Console.Components;
 using ConnectiveOne.Console.Components.Layout;
 using ConnectiveOne.Console.Features.Setup;
 using ConnectiveOne.Console.Features.Account;
+using ConnectiveOne.Console.Live;
 using ConnectiveOne.Console.State;
 using ConnectiveOne.Core;
 using ConnectiveOne.Core.Accounts;
@@ -49,6 +50,15 @@ internal static class ConsoleServiceRegistration
             cookie.Cookie.SameSite = SameSiteMode.Lax;
             cookie.ExpireTimeSpan = TimeSpan.FromDays(7);
             cookie.SlidingExpiration = true;
+            // The live hub is not a page: a client without a session gets 401, not the sign-in form.
+            cookie.Events.OnRedirectToLogin = context =>
+            {
+                if (context.Request.Path.StartsWithSegments(LiveHub.Path))
+                    context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                else
+                    context.Response.Redirect(context.RedirectUri);
+                return Task.CompletedTask;
+            };
             // Render the "not allowed" page at the URL that was asked for, with a 403 (status code pages re-execute).
             cookie.Events.OnRedirectToAccessDenied = context =>
             {
@@ -72,6 +82,8 @@ internal static class ConsoleServiceRegistration
         services.AddHttpContextAccessor();
         services.AddScoped<ThemePreference>();
         services.AddHealthChecks();
+        services.AddSignalR();
+        services.AddHostedService<LiveEventsBridge>();
         return services;
     }
 
@@ -85,7 +97,7 @@ internal static class ConsoleServiceRegistration
 
         // API errors get problem details; pages get a rendered error page at the same URL.
         app.UseWhen(c => ApiRoutes.IsApi(c.Request.Path), api => api.UseStatusCodePages());
-        app.UseWhen(c => !ApiRoutes.IsApi(c.Request.Path),
+        app.UseWhen(c => !ApiRoutes.IsApi(c.Request.Path) && !c.Request.Path.StartsWithSegments(LiveHub.Path),
             pages => pages.UseStatusCodePagesWithReExecute("/error/{0}", createScopeForStatusCodePages: true));
 
         // Routing after the status code pages, so a re-executed request (/error/403) is routed again.
@@ -98,6 +110,8 @@ internal static class ConsoleServiceRegistration
         app.MapOpenApi().AllowAnonymous();
         app.MapConnectiveOneApi();
         app.MapAccountEndpoints();
+        // Any signed-in user: the cookie for browsers, a bearer token (?access_token=) for integrations.
+        app.MapHub<LiveHub>(LiveHub.Path).RequireAuthorization();
         app.MapRazorComponents<App>()
             .AddInteractiveServerRenderMode();
 

@@ -1,4 +1,5 @@
 using ConnectiveOne.Core.Accounts;
+using ConnectiveOne.Core.Addresses;
 using ConnectiveOne.Core.Events;
 using ConnectiveOne.Core.Inbound;
 using ConnectiveOne.Core.Persistence;
@@ -62,6 +63,7 @@ public static class CoreServiceRegistration
 
         services.AddHostedService<DatabaseMigrator>();
         services.AddHostedService<AccountBootstrapper>();
+        services.AddAddressesAndDomains();
         services.AddInbound();
         services.AddTickets();
         return services;

@@ -16,6 +16,8 @@ internal static class ApiRoutes
         v1.MapInbound();
         v1.MapTickets();
         app.MapFiles();
+        v1.MapAddresses();
+        v1.MapDomains();
         return app;
     }
 

@@ -24,7 +24,7 @@ internal static class InboundEndpoints
     }
 
     private static async Task<IResult> MimeAsync(HttpContext http, string? recipient, IOptions<ConnectiveOneOptions> options,
-        AddressDirectory addresses, InboundIntake intake, ILoggerFactory loggers, CancellationToken ct)
+        TechnicalAddressLookup addresses, InboundIntake intake, ILoggerFactory loggers, CancellationToken ct)
     {
         var secret = options.Value.Inbound.WebhookToken;
         if (string.IsNullOrEmpty(secret))
@@ -43,7 +43,7 @@ internal static class InboundEndpoints
         return await AcceptAsync(intake, body, address, "webhook", StatusCodes.Status202Accepted, loggers, ct);
     }
 
-    private static async Task<IResult> MailgunAsync(HttpContext http, MailgunVerifier verifier, AddressDirectory addresses,
+    private static async Task<IResult> MailgunAsync(HttpContext http, MailgunVerifier verifier, TechnicalAddressLookup addresses,
         InboundIntake intake, ILoggerFactory loggers, CancellationToken ct)
     {
         if (!verifier.IsConfigured)

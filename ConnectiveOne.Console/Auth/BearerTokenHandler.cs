@@ -40,7 +40,8 @@ internal sealed class BearerTokenHandler(IOptionsMonitor<AuthenticationSchemeOpt
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        Problems.WriteAsync(Context, StatusCodes.Status403Forbidden, "Not allowed: this needs an admin's token.");
+        Problems.WriteAsync(Context, StatusCodes.Status403Forbidden,
+            Context.GetEndpoint()?.Metadata.GetMetadata<ForbiddenTitle>()?.Title ?? "Not allowed: this needs an admin's token.");
 
     private string? ReadToken()
     {

@@ -17,6 +17,9 @@ public sealed class DnsOptions
     /// <summary>Retries per server after a timeout.</summary>
     public int Retries { get; set; } = 2;
 
+    /// <summary>When the background worker checks domains again (<c>ConnectiveOne:Dns:Recheck</c>).</summary>
+    public RecheckOptions Recheck { get; set; } = new();
+
     /// <summary>Parses <see cref="Servers"/>. Host names are not accepted: the resolver list must not itself need DNS.</summary>
     /// <exception cref="FormatException">An entry is not an IP address with an optional port.</exception>
     public static IReadOnlyList<IPEndPoint> ParseServers(string? servers)

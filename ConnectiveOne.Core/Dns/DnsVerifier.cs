@@ -52,9 +52,11 @@ public sealed class DnsVerifier
         var dkimTasks = settings.DkimKeys.ToDictionary(
             k => k.Selector,
             k => LookupAsync(DkimRecord.Host(k.Selector, domain), cancellationToken));
+        // The value to publish always includes the relay, so its SPF is asked for now, beside the apex, not after it.
+        var includeTask = LookupAsync(settings.SpfInclude, cancellationToken);
         var spfCountTask = CountSpfLookupsAsync(settings, apexTask, LookupAsync, cancellationToken);
 
-        await Task.WhenAll([apexTask, dmarcTask, spfCountTask, .. dkimTasks.Values]);
+        await Task.WhenAll([apexTask, dmarcTask, includeTask, spfCountTask, .. dkimTasks.Values]);
 
         var dkim = new Dictionary<string, TxtLookupResult>(StringComparer.OrdinalIgnoreCase);
         foreach (var (selector, task) in dkimTasks)

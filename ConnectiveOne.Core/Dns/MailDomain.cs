@@ -19,6 +19,9 @@ public sealed class MailDomain
 
     public DateTimeOffset? CheckedAt { get; set; }
 
+    /// <summary>The last check that found every required record; once set, a missing record means it was removed.</summary>
+    public DateTimeOffset? VerifiedAt { get; set; }
+
     /// <summary>When the background worker should check this domain next.</summary>
     public DateTimeOffset? NextCheckAt { get; set; }
 
@@ -33,6 +36,9 @@ public sealed class MailDomain
 /// <summary>One DKIM selector's key pair. The private key is stored only encrypted with Data Protection.</summary>
 public sealed class DkimKey
 {
+    /// <summary>The Data Protection purpose of <see cref="ProtectedPrivateKey"/>; the signer unprotects with the same.</summary>
+    public const string ProtectionPurpose = "ConnectiveOne.Dkim.v1";
+
     public Guid Id { get; set; } = Guid.NewGuid();
     public required string DomainName { get; set; }
 

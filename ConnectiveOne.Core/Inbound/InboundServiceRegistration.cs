@@ -11,7 +11,7 @@ public static class InboundServiceRegistration
     public static IServiceCollection AddInbound(this IServiceCollection services)
     {
         services.AddSingleton<AttachmentStore>();
-        services.AddSingleton<AddressDirectory>();
+        services.AddSingleton<TechnicalAddressLookup>();
         services.AddSingleton<MessagePreparer>();
         services.AddSingleton<InboundIntake>();
         services.AddSingleton<IntakeWriter>();

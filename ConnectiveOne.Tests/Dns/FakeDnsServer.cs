@@ -36,6 +36,9 @@ internal sealed class FakeDnsServer : IAsyncDisposable
     /// <summary>When true (a recursive resolver), a TXT query on a CNAME also gets the target's TXT records.</summary>
     public bool ChaseCnames { get; set; } = true;
 
+    /// <summary>Added before every answer, to stand for network latency (benchmarks).</summary>
+    public TimeSpan ResponseDelay { get; set; }
+
     public int QueryCount => Volatile.Read(ref _queries);
 
     public int TcpQueryCount => Volatile.Read(ref _tcpQueries);
@@ -100,6 +103,11 @@ internal sealed class FakeDnsServer : IAsyncDisposable
         if (e.TransportProtocol == TransportProtocol.Tcp)
         {
             Interlocked.Increment(ref _tcpQueries);
+        }
+
+        if (ResponseDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(ResponseDelay, _stopping.Token);
         }
 
         var question = query.Questions[0];

@@ -43,7 +43,7 @@ public sealed class EndpointAuthorizationTests : IAsyncLifetime
             var methods = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"];
             var isPage = endpoint.Metadata.GetMetadata<ComponentTypeMetadata>() is not null;
             foreach (var method in isPage ? ["GET"] : methods)
-                routes.Add(new Route(method, pattern, Concrete(pattern), pattern.StartsWith("/api"), anonymous, adminOnly));
+                routes.Add(new Route(method, pattern, Concrete(pattern), IsApiLike(pattern), anonymous, adminOnly));
         }
         return routes;
     }
@@ -54,6 +54,9 @@ public sealed class EndpointAuthorizationTests : IAsyncLifetime
         pattern.StartsWith("/_blazor") || pattern.StartsWith("/_framework") || pattern.StartsWith("/_content")
         || pattern.Contains(":file}")
         || endpoint.Metadata.Any(m => m.GetType().Name == "StaticAssetDescriptor");
+
+    // The live hub answers like the API (401, bearer tokens for integrations), not like a page.
+    private static bool IsApiLike(string pattern) => pattern.StartsWith("/api") || pattern.StartsWith("/hubs");
 
     private static string Concrete(string pattern) =>
         System.Text.RegularExpressions.Regex.Replace(pattern, "\\{([^}:]+)(:[^}]+)?\\}", m =>

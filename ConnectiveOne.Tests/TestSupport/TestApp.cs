@@ -59,7 +59,8 @@ public sealed class TestApp : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        // Serve MudBlazor's and Blazor's files from their packages as in development (a publish copies them to wwwroot).
+        // Framework and MudBlazor files come from the build's static web assets manifest, which only Development
+        // loads by itself; without it a browser gets pages without scripts or styles.
         builder.UseStaticWebAssets();
         foreach (var (key, value) in _settings)
             builder.UseSetting(key, value);

@@ -11,7 +11,7 @@ namespace ConnectiveOne.Core.Inbound.Smtp;
 /// The thin SMTP edge: copies the DATA bytes and hands them to intake. 250 only once intake says the message
 /// is committed; 451 when it could not be (the sender keeps it and retries), 552 over the size limit.
 /// </summary>
-internal sealed class IntakeMessageStore(InboundIntake intake, AddressDirectory addresses, ILogger<IntakeMessageStore> logger) : IMessageStore
+internal sealed class IntakeMessageStore(InboundIntake intake, TechnicalAddressLookup addresses, ILogger<IntakeMessageStore> logger) : IMessageStore
 {
     public async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer,
         CancellationToken cancellationToken)

@@ -11,7 +11,7 @@ namespace ConnectiveOne.Core.Inbound.Smtp;
 /// <c>MaxRecipients</c> of them per transaction (452 beyond). MAIL FROM is accepted from anyone, including
 /// the null sender (bounces must reach us), but a declared SIZE over the limit gets 552 at once.
 /// </summary>
-internal sealed class RecipientFilter(AddressDirectory addresses, int maxRecipients, long maxMessageBytes) : IMailboxFilter
+internal sealed class RecipientFilter(TechnicalAddressLookup addresses, int maxRecipients, long maxMessageBytes) : IMailboxFilter
 {
     private const string CountKey = "c1.recipients";
 
@@ -43,6 +43,6 @@ internal sealed class RecipientFilter(AddressDirectory addresses, int maxRecipie
         if (mailbox is null || string.IsNullOrEmpty(mailbox.User) || string.IsNullOrEmpty(mailbox.Host))
             return null;
         var address = $"{mailbox.User}@{mailbox.Host}";
-        return AddressDirectory.IsPlainAddress(address) ? address : null;
+        return TechnicalAddressLookup.IsPlainAddress(address) ? address : null;
     }
 }

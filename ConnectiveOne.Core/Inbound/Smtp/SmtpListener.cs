@@ -67,7 +67,7 @@ public sealed class SmtpListener(IServiceProvider services, IOptions<ConnectiveO
         var listeners = new NoDelayEndpointListenerFactory(smtp.MaxSessions);
         var provider = new SmtpServer.ComponentModel.ServiceProvider();
         provider.Add(listeners);
-        provider.Add(new RecipientFilter(services.GetRequiredService<AddressDirectory>(), smtp.MaxRecipients, smtp.MaxMessageBytes));
+        provider.Add(new RecipientFilter(services.GetRequiredService<TechnicalAddressLookup>(), smtp.MaxRecipients, smtp.MaxMessageBytes));
         provider.Add(ActivatorUtilities.CreateInstance<IntakeMessageStore>(services));
 
         var server = new SmtpServer.SmtpServer(serverOptions, provider);

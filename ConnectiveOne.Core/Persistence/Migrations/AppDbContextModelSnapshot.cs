@@ -286,6 +286,9 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("VerifiedAt")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Name");
 
                     b.HasIndex("NextCheckAt");

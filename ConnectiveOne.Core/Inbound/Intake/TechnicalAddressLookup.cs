@@ -12,7 +12,7 @@ public sealed record InboundAddress(Guid Id, string Email, string TechnicalAddre
 /// Answers "is this a technical address of ours?" for RCPT TO and the webhooks. Hits are cached briefly (every
 /// message of a busy address would otherwise cost a query); misses are not, so a new address works at once.
 /// </summary>
-public sealed class AddressDirectory(IServiceScopeFactory scopes, TimeProvider clock)
+public sealed class TechnicalAddressLookup(IServiceScopeFactory scopes, TimeProvider clock)
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
     private readonly ConcurrentDictionary<string, (InboundAddress Address, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);

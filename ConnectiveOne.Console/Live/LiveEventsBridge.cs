@@ -1,0 +1,37 @@
+using System.Threading.Channels;
+using ConnectiveOne.Core.Events;
+using Microsoft.AspNetCore.SignalR;
+
+namespace ConnectiveOne.Console.Live;
+
+/// <summary>
+/// Forwards every <see cref="ChangeNotifier"/> event except <see cref="ChangeKind.UserChanged"/> to all hub clients
+/// as <c>SendAsync(wireName, new { id })</c>. The notifier's callback only queues, so publishers never wait on sockets.
+/// </summary>
+internal sealed class LiveEventsBridge(ChangeNotifier notifier, IHubContext<LiveHub> hub, ILogger<LiveEventsBridge> logger)
+    : BackgroundService
+{
+    private readonly Channel<ChangeEvent> _queue = Channel.CreateUnbounded<ChangeEvent>(new UnboundedChannelOptions { SingleReader = true });
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var subscription = notifier.Subscribe(change =>
+        {
+            // Who may do what is internal: user changes only make open sessions re-read their rights.
+            if (change.Kind != ChangeKind.UserChanged)
+                _queue.Writer.TryWrite(change);
+        });
+
+        await foreach (var change in _queue.Reader.ReadAllAsync(stoppingToken))
+        {
+            try
+            {
+                await hub.Clients.All.SendAsync(change.WireName, new { id = change.Id }, stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "Sending {Event} for {Id} to live clients failed", change.WireName, change.Id);
+            }
+        }
+    }
+}

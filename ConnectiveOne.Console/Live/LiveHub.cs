@@ -1,0 +1,15 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.SignalR;
+
+namespace ConnectiveOne.Console.Live;
+
+/// <summary>
+/// <c>/hubs/live</c>: pushes API.md's live events (<c>ticketCreated</c>, <c>domainStatusChanged</c>, …) with the id
+/// they concern to every signed-in client: browsers by cookie, integrations by <c>?access_token=</c>.
+/// Clients only listen; the hub has no methods to call.
+/// </summary>
+[Authorize]
+internal sealed class LiveHub : Hub
+{
+    public const string Path = "/hubs/live";
+}

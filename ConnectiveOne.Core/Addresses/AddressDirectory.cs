@@ -1,0 +1,165 @@
+using ConnectiveOne.Core.Dns;
+using ConnectiveOne.Core.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ConnectiveOne.Core.Addresses;
+
+/// <summary>A corporate address as pages and the API show it, with its domain's status and its bot.</summary>
+/// <remarks><para><c>Email</c> and <c>Domain</c> are stored forms (punycode); the <c>Display*</c> ones are Unicode.</para></remarks>
+public sealed record AddressView(
+    Guid Id,
+    string Email,
+    string DisplayEmail,
+    string TechnicalAddress,
+    string Domain,
+    string DisplayDomain,
+    DomainStatus DomainStatus,
+    ForwardingStatus Forwarding,
+    string? ForwardingDetail,
+    DateTimeOffset? LastReceivedAt,
+    Guid? BotId,
+    string? BotName,
+    DateTimeOffset CreatedAt);
+
+public enum AddAddressError
+{
+    /// <summary>Not an email address, or beyond the RFC 5321 limits.</summary>
+    Invalid,
+
+    /// <summary>The same address (in any case) is already added.</summary>
+    Duplicate,
+
+    /// <summary><c>ConnectiveOne:InboundDomain</c> is empty, so no technical address can be made.</summary>
+    NoInboundDomain,
+}
+
+/// <summary>The outcome of adding an address: the address, or an error in words (and the existing id for a duplicate).</summary>
+public sealed record AddAddressResult(AddressView? Address, AddAddressError? Error = null, string? Message = null, Guid? ExistingId = null);
+
+public enum DeleteAddressOutcome
+{
+    Deleted,
+    NotFound,
+    UsedByBot,
+}
+
+/// <summary>Adds, lists and removes corporate addresses; a new domain gets its DKIM keys on the first address.</summary>
+public sealed class AddressDirectory(
+    AppDbContext db,
+    MailDomains domains,
+    IOptions<ConnectiveOneOptions> options,
+    TimeProvider time,
+    ILogger<AddressDirectory> logger)
+{
+    /// <summary>The inbound domain, or null when it is not configured.</summary>
+    public string? InboundDomain => string.IsNullOrWhiteSpace(options.Value.InboundDomain) ? null : options.Value.InboundDomain.Trim();
+
+    public async Task<AddAddressResult> AddAsync(string? email, CancellationToken cancellationToken)
+    {
+        var parsed = EmailAddressRules.TryParse(email, out var problem);
+        if (parsed is null)
+            return new(null, AddAddressError.Invalid, problem);
+        if (InboundDomain is not { } inbound)
+            return new(null, AddAddressError.NoInboundDomain,
+                "The inbound domain is not configured (ConnectiveOne:InboundDomain), so no technical address can be made.");
+
+        if (await FindDuplicateAsync(parsed, cancellationToken) is { } existing)
+            return existing;
+
+        var domain = await db.Domains.FirstOrDefaultAsync(d => d.Name == parsed.Domain, cancellationToken)
+            ?? domains.Create(parsed.Domain);
+        if (domain.NextCheckAt is null)
+            domain.NextCheckAt = time.GetUtcNow(); // the domain's addresses had all been removed: check it again
+
+        string technical;
+        do
+        {
+            technical = EmailAddressRules.TechnicalAddress(parsed, inbound, EmailAddressRules.RandomSuffix());
+        }
+        while (await db.Addresses.AnyAsync(a => a.TechnicalAddress == technical, cancellationToken));
+
+        var address = new CorporateAddress
+        {
+            Email = parsed.Email,
+            NormalizedEmail = parsed.NormalizedEmail,
+            Domain = parsed.Domain,
+            TechnicalAddress = technical,
+            CreatedAt = time.GetUtcNow(),
+        };
+        db.Addresses.Add(address);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Added by someone else at the same moment: the unique index decided.
+            db.ChangeTracker.Clear();
+            return await FindDuplicateAsync(parsed, cancellationToken) ?? throw new InvalidOperationException("Saving the address failed.");
+        }
+
+        logger.LogInformation("Added address {AddressId} on domain {Domain}", address.Id, address.Domain);
+        return new(await GetAsync(address.Id, cancellationToken));
+    }
+
+    public async Task<IReadOnlyList<AddressView>> ListAsync(CancellationToken cancellationToken) =>
+        (await Query().ToListAsync(cancellationToken)).OrderBy(a => a.DisplayEmail, StringComparer.OrdinalIgnoreCase).ToArray();
+
+    public async Task<AddressView?> GetAsync(Guid id, CancellationToken cancellationToken) =>
+        await Query(id).FirstOrDefaultAsync(cancellationToken);
+
+    /// <summary>The addresses of one domain (Unicode or punycode name).</summary>
+    public async Task<IReadOnlyList<AddressView>> ListByDomainAsync(string domain, CancellationToken cancellationToken)
+    {
+        var ascii = EmailAddressRules.ToAsciiDomain(domain);
+        return ascii is null ? [] : (await Query(domain: ascii).ToListAsync(cancellationToken))
+            .OrderBy(a => a.DisplayEmail, StringComparer.OrdinalIgnoreCase).ToArray();
+    }
+
+    /// <summary>Removes an address unless a bot uses it (then the bot's name says which).</summary>
+    public async Task<(DeleteAddressOutcome Outcome, string? BotName)> DeleteAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var address = await db.Addresses.FirstOrDefaultAsync(a => a.Id == id, cancellationToken);
+        if (address is null)
+            return (DeleteAddressOutcome.NotFound, null);
+        var bot = await db.Bots.Where(b => b.EmailAddressId == id).Select(b => b.Name).FirstOrDefaultAsync(cancellationToken);
+        if (bot is not null)
+            return (DeleteAddressOutcome.UsedByBot, bot);
+
+        db.Addresses.Remove(address);
+        // The domain and its keys stay (a re-added address reuses them), but nobody needs its checks any more.
+        if (!await db.Addresses.AnyAsync(a => a.Domain == address.Domain && a.Id != id, cancellationToken)
+            && await db.Domains.FirstOrDefaultAsync(d => d.Name == address.Domain, cancellationToken) is { } domain)
+            domain.NextCheckAt = null;
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Removed address {AddressId}", id);
+        return (DeleteAddressOutcome.Deleted, null);
+    }
+
+    private async Task<AddAddressResult?> FindDuplicateAsync(ParsedAddress parsed, CancellationToken cancellationToken)
+    {
+        var existing = await db.Addresses.Where(a => a.NormalizedEmail == parsed.NormalizedEmail)
+            .Select(a => new { a.Id, a.Email }).FirstOrDefaultAsync(cancellationToken);
+        return existing is null
+            ? null
+            : new(null, AddAddressError.Duplicate, $"{EmailAddressRules.ToDisplay(existing.Email)} is already added.", existing.Id);
+    }
+
+    private IQueryable<AddressView> Query(Guid? id = null, string? domain = null)
+    {
+        var addresses = db.Addresses.AsQueryable();
+        if (id is not null)
+            addresses = addresses.Where(a => a.Id == id);
+        if (domain is not null)
+            addresses = addresses.Where(a => a.Domain == domain);
+        return from a in addresses
+               join d in db.Domains on a.Domain equals d.Name
+               from b in db.Bots.Where(b => b.EmailAddressId == a.Id).DefaultIfEmpty()
+               select new AddressView(
+                   a.Id, a.Email, EmailAddressRules.ToDisplay(a.Email), a.TechnicalAddress, a.Domain,
+                   EmailAddressRules.ToUnicodeDomain(a.Domain), d.Status, a.Forwarding, a.ForwardingDetail,
+                   a.LastReceivedAt, b == null ? (Guid?)null : b.Id, b == null ? null : b.Name, a.CreatedAt);
+    }
+}

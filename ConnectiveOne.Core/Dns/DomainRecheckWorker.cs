@@ -1,0 +1,102 @@
+using ConnectiveOne.Core.Events;
+using ConnectiveOne.Core.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ConnectiveOne.Core.Dns;
+
+/// <summary>
+/// Re-checks due domains (<see cref="MailDomain.NextCheckAt"/>) in the background: batches loaded from the database,
+/// checked with bounded parallelism, saved in one transaction per batch; each status change is announced.
+/// </summary>
+public sealed class DomainRecheckWorker(
+    IServiceScopeFactory scopes,
+    DnsVerifier verifier,
+    ChangeNotifier notifier,
+    IOptions<ConnectiveOneOptions> options,
+    TimeProvider time,
+    ILogger<DomainRecheckWorker> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.Dns.Recheck.PollInterval, time);
+        do
+        {
+            try
+            {
+                await CheckDueAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A database hiccup must not end the re-checks for good; the next tick tries again.
+                logger.LogError(ex, "The background DNS re-check failed; retrying at the next interval");
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>Checks every domain that is due now, batch by batch. Returns how many were checked.</summary>
+    public async Task<int> CheckDueAsync(CancellationToken cancellationToken)
+    {
+        var schedule = options.Value.Dns.Recheck;
+        var spfInclude = options.Value.Outbound.SpfInclude;
+        var total = 0;
+        while (true)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+            var due = time.GetUtcNow();
+            var batch = await db.Domains
+                .Include(d => d.DkimKeys)
+                .Where(d => d.NextCheckAt != null && d.NextCheckAt <= due)
+                .OrderBy(d => d.NextCheckAt)
+                .Take(schedule.BatchSize)
+                .AsSplitQuery()
+                .ToListAsync(cancellationToken);
+            if (batch.Count == 0)
+                return total;
+
+            var results = new DomainCheckResult?[batch.Count];
+            await Parallel.ForEachAsync(
+                Enumerable.Range(0, batch.Count),
+                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, schedule.Parallelism), CancellationToken = cancellationToken },
+                async (i, ct) => results[i] = await CheckOneAsync(batch[i], spfInclude, ct));
+
+            var now = time.GetUtcNow();
+            var changed = new List<MailDomain>();
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (results[i] is { } result)
+                {
+                    if (DomainCheckOutcome.Apply(batch[i], result, now, schedule))
+                        changed.Add(batch[i]);
+                }
+                else
+                {
+                    batch[i].NextCheckAt = now + schedule.FastInterval;
+                }
+            }
+
+            await db.SaveChangesAsync(cancellationToken);
+            foreach (var domain in changed)
+                MailDomains.Announce(notifier, logger, domain);
+            total += batch.Count;
+        }
+    }
+
+    private async Task<DomainCheckResult?> CheckOneAsync(MailDomain domain, string spfInclude, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await verifier.CheckAsync(DomainCheckOutcome.SettingsOf(domain, spfInclude), cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "Checking domain {Domain} failed; trying again soon", domain.Name);
+            return null;
+        }
+    }
+}
