@@ -1,5 +1,7 @@
 using ConnectiveOne.Core.Accounts;
+using ConnectiveOne.Core.Bots;
 using ConnectiveOne.Core.Events;
+using ConnectiveOne.Core.Outbound;
 using ConnectiveOne.Core.Persistence;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Data.Sqlite;
@@ -60,6 +62,8 @@ public static class CoreServiceRegistration
 
         services.AddHostedService<DatabaseMigrator>();
         services.AddHostedService<AccountBootstrapper>();
+        services.AddOutbound();
+        services.AddBots();
         return services;
     }
 }

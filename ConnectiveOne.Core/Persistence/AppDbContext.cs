@@ -2,6 +2,7 @@ using ConnectiveOne.Core.Accounts;
 using ConnectiveOne.Core.Addresses;
 using ConnectiveOne.Core.Bots;
 using ConnectiveOne.Core.Dns;
+using ConnectiveOne.Core.Outbound;
 using ConnectiveOne.Core.Tickets;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -19,6 +20,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<TicketMessage> Messages => Set<TicketMessage>();
     public DbSet<RawMessage> RawMessages => Set<RawMessage>();
     public DbSet<MessageAttachment> Attachments => Set<MessageAttachment>();
+    public DbSet<OutboundMail> Outbox => Set<OutboundMail>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
