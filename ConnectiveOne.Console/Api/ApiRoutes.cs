@@ -13,6 +13,8 @@ internal static class ApiRoutes
         var v1 = app.MapGroup("/api/v1");
         v1.MapTokens();
         v1.MapUsers();
+        v1.MapBots();
+        v1.MapOutbound();
         return app;
     }
 

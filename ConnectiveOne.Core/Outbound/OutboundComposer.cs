@@ -35,6 +35,8 @@ public sealed class OutboundComposer(AppDbContext db, IDataProtectionProvider pr
         HeaderId.References, HeaderId.MimeVersion, HeaderId.ContentType,
     ];
 
+    private static readonly FormatOptions WireFormat = CreateWireFormat();
+
     public string InboundDomain => options.Value.InboundDomain.Trim().ToLowerInvariant();
 
     public async Task<SenderIdentity> ResolveSenderAsync(CorporateAddress address, CancellationToken ct)
@@ -81,8 +83,16 @@ public sealed class OutboundComposer(AppDbContext db, IDataProtectionProvider pr
         message.Prepare(EncodingConstraint.SevenBit);
         sender.Signer?.Sign(message, SignedHeaders);
         using var buffer = new MemoryStream();
-        message.WriteTo(FormatOptions.Default, buffer);
+        // CRLF, as on the wire: the stored raw message is byte for byte what the relay receives.
+        message.WriteTo(WireFormat, buffer);
         return buffer.ToArray();
+    }
+
+    private static FormatOptions CreateWireFormat()
+    {
+        var format = FormatOptions.Default.Clone();
+        format.NewLineFormat = NewLineFormat.Dos;
+        return format;
     }
 
     private string RandomMessageId() =>
