@@ -14,11 +14,15 @@ public sealed record TestMailResult(DeliveryState Status, string Detail);
 public sealed record TestMailRecord(Guid Id, OutboundKind Kind, string From, string To, bool DkimSigned, DeliveryState Status,
     string? Detail, DateTimeOffset CreatedAt);
 
+/// <summary>How mail of an address goes out right now, for step 5 to explain before sending.</summary>
+public sealed record SenderPreview(string AddressEmail, string Domain, string From, bool DkimSigned, bool RelayConfigured,
+    DateTimeOffset? ForwardingTestSentAt, ForwardingStatus Forwarding);
+
 public enum TestMailError { None, AddressNotFound, InvalidRecipient }
 
 /// <summary>Step 5 of the setup: test emails sent at once, and forwarding tests queued to the corporate address.</summary>
 public sealed class TestMailService(AppDbContext db, OutboundComposer composer, OutboxDelivery delivery, OutboxSignal signal,
-    TimeProvider clock)
+    RelayClient relay, TimeProvider clock)
 {
     /// <summary>Header that carries the forwarding test's token; intake confirms forwarding when it comes back.</summary>
     public const string ForwardingTestHeader = "X-ConnectiveOne-Forwarding-Test";
@@ -91,6 +95,17 @@ public sealed class TestMailService(AppDbContext db, OutboundComposer composer, 
         await db.SaveChangesAsync(ct);
         signal.Wake();
         return true;
+    }
+
+    /// <summary>Who the address's mail is from and whether it is signed; null when there is no such address.</summary>
+    public async Task<SenderPreview?> PreviewSenderAsync(Guid addressId, CancellationToken ct = default)
+    {
+        var address = await db.Addresses.AsNoTracking().FirstOrDefaultAsync(a => a.Id == addressId, ct);
+        if (address is null)
+            return null;
+        var sender = await composer.ResolveSenderAsync(address, ct);
+        return new SenderPreview(address.Email, address.Domain, sender.From.Address, sender.Signed, relay.IsConfigured,
+            address.ForwardingTestSentAt, address.Forwarding);
     }
 
     /// <summary>The address's test and forwarding-test mails, newest first.</summary>
