@@ -53,10 +53,29 @@ public sealed class OutboundOptions
 {
     public string? Host { get; set; }
     public int Port { get; set; } = 587;
+
+    /// <summary><c>None</c>, <c>StartTls</c>, <c>SslOnConnect</c> or <c>Auto</c> (MailKit's SecureSocketOptions).</summary>
     public string Security { get; set; } = "Auto";
     public string? Username { get; set; }
+
+    /// <summary>Only ever read from configuration; never stored in the database or logged.</summary>
     public string? Password { get; set; }
     public string SpfInclude { get; set; } = "mailgun.org";
+
+    /// <summary>
+    /// Waits between attempts after a temporary failure (4xx or network), comma-separated TimeSpans; the last
+    /// one repeats until <see cref="GiveUpAfter"/>.
+    /// </summary>
+    public string RetryDelays { get; set; } = "00:01:00,00:05:00,00:15:00,01:00:00";
+
+    /// <summary>How long a reply keeps being retried before it is marked Failed.</summary>
+    public TimeSpan GiveUpAfter { get; set; } = TimeSpan.FromHours(48);
+
+    /// <summary>Connect and command timeout towards the relay.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How often the outbox looks for due mail even without being woken.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 public sealed class BootstrapOptions

@@ -1,7 +1,9 @@
 using ConnectiveOne.Core.Accounts;
 using ConnectiveOne.Core.Addresses;
+using ConnectiveOne.Core.Bots;
 using ConnectiveOne.Core.Events;
 using ConnectiveOne.Core.Inbound;
+using ConnectiveOne.Core.Outbound;
 using ConnectiveOne.Core.Persistence;
 using ConnectiveOne.Core.Tickets;
 using Microsoft.AspNetCore.Identity;
@@ -66,6 +68,8 @@ public static class CoreServiceRegistration
         services.AddAddressesAndDomains();
         services.AddInbound();
         services.AddTickets();
+        services.AddOutbound();
+        services.AddBots();
         return services;
     }
 }

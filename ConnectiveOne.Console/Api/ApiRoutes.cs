@@ -18,6 +18,8 @@ internal static class ApiRoutes
         app.MapFiles();
         v1.MapAddresses();
         v1.MapDomains();
+        v1.MapBots();
+        v1.MapOutbound();
         return app;
     }
 

@@ -2,6 +2,7 @@ using ConnectiveOne.Core.Accounts;
 using ConnectiveOne.Core.Addresses;
 using ConnectiveOne.Core.Bots;
 using ConnectiveOne.Core.Dns;
+using ConnectiveOne.Core.Outbound;
 using ConnectiveOne.Core.Tickets;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -20,6 +21,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<RawMessage> RawMessages => Set<RawMessage>();
     public DbSet<MessageAttachment> Attachments => Set<MessageAttachment>();
     public DbSet<TicketRead> TicketReads => Set<TicketRead>();
+    public DbSet<OutboundMail> Outbox => Set<OutboundMail>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -13,9 +13,42 @@ public sealed record TicketChangeResult(bool Found, string? Error)
     public static TicketChangeResult Invalid(string error) => new(true, error);
 }
 
-/// <summary>Operators' work on a ticket: its status and who is on it.</summary>
-public sealed class TicketCommands(AppDbContext db, ChangeNotifier notifier)
+/// <summary>Operators' work on a ticket: its status, who is on it, and internal notes.</summary>
+public sealed class TicketCommands(AppDbContext db, ChangeNotifier notifier, TimeProvider clock)
 {
+    /// <summary>
+    /// Adds a note for colleagues to the thread. Notes never leave the system: no outbox row, no raw message,
+    /// and they don't count as activity that reopens or reorders the ticket for the customer.
+    /// </summary>
+    public async Task<(long? MessageId, string? Error)> AddNoteAsync(long ticketId, string? text, string authorUserId,
+        CancellationToken ct = default)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+            return (null, "A note needs some text.");
+        var ticket = await db.Tickets.FirstOrDefaultAsync(t => t.Id == ticketId, ct);
+        if (ticket is null)
+            return (null, $"There is no ticket #{ticketId}.");
+        var author = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == authorUserId, ct);
+        var note = new TicketMessage
+        {
+            TicketId = ticket.Id,
+            AddressId = ticket.AddressId,
+            Direction = MessageDirection.Note,
+            DedupKey = "note:" + Guid.NewGuid().ToString("N"),
+            FromAddress = (author?.Email ?? authorUserId).ToLowerInvariant(),
+            FromName = author?.DisplayName,
+            Subject = ticket.Subject,
+            ReceivedAt = clock.GetUtcNow(),
+            Text = text.Trim(),
+            AuthorUserId = authorUserId,
+        };
+        db.Messages.Add(note);
+        ticket.MessageCount++;
+        await db.SaveChangesAsync(ct);
+        notifier.Publish(new ChangeEvent(ChangeKind.MessageAdded, ticket.Id.ToString()));
+        return (note.Id, null);
+    }
+
     /// <param name="ticketId">The ticket.</param>
     /// <param name="status">New status, or null to keep it.</param>
     /// <param name="assigneeId">New assignee: a user id, "" to unassign, or null to keep it.</param>

@@ -296,6 +296,87 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                     b.ToTable("Domains");
                 });
 
+            modelBuilder.Entity("ConnectiveOne.Core.Outbound.OutboundMail", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("AddressId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CreatedByUserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Detail")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("DkimSigned")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FromAddress")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("LastAttemptAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("MessageIdHeader")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Mime")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<long?>("NextAttemptAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("SentAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("TicketMessageId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ToAddress")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TicketMessageId");
+
+                    b.HasIndex("State", "NextAttemptAt");
+
+                    b.HasIndex("AddressId", "Kind", "CreatedAt");
+
+                    b.ToTable("Outbox", (string)null);
+                });
+
             modelBuilder.Entity("ConnectiveOne.Core.Tickets.MessageAttachment", b =>
                 {
                     b.Property<long>("Id")
@@ -513,6 +594,24 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                     b.ToTable("Messages");
                 });
 
+            modelBuilder.Entity("ConnectiveOne.Core.Tickets.TicketRead", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("TicketId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("SeenAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("UserId", "TicketId");
+
+                    b.HasIndex("TicketId");
+
+                    b.ToTable("TicketReads");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>
                 {
                     b.Property<string>("Id")
@@ -680,6 +779,20 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("ConnectiveOne.Core.Outbound.OutboundMail", b =>
+                {
+                    b.HasOne("ConnectiveOne.Core.Addresses.CorporateAddress", null)
+                        .WithMany()
+                        .HasForeignKey("AddressId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("ConnectiveOne.Core.Tickets.TicketMessage", null)
+                        .WithMany()
+                        .HasForeignKey("TicketMessageId")
+                        .OnDelete(DeleteBehavior.Cascade);
+                });
+
             modelBuilder.Entity("ConnectiveOne.Core.Tickets.MessageAttachment", b =>
                 {
                     b.HasOne("ConnectiveOne.Core.Tickets.TicketMessage", null)
@@ -692,7 +805,7 @@ namespace ConnectiveOne.Core.Persistence.Migrations
             modelBuilder.Entity("ConnectiveOne.Core.Tickets.RawMessage", b =>
                 {
                     b.HasOne("ConnectiveOne.Core.Tickets.TicketMessage", null)
-                        .WithOne()
+                        .WithOne("Raw")
                         .HasForeignKey("ConnectiveOne.Core.Tickets.RawMessage", "MessageId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
@@ -721,6 +834,15 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                         .IsRequired();
 
                     b.Navigation("Ticket");
+                });
+
+            modelBuilder.Entity("ConnectiveOne.Core.Tickets.TicketRead", b =>
+                {
+                    b.HasOne("ConnectiveOne.Core.Tickets.Ticket", null)
+                        .WithMany()
+                        .HasForeignKey("TicketId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
@@ -787,6 +909,8 @@ namespace ConnectiveOne.Core.Persistence.Migrations
             modelBuilder.Entity("ConnectiveOne.Core.Tickets.TicketMessage", b =>
                 {
                     b.Navigation("Attachments");
+
+                    b.Navigation("Raw");
                 });
 #pragma warning restore 612, 618
         }

@@ -62,6 +62,7 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                     Status = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
                     StatusChangedAt = table.Column<long>(type: "INTEGER", nullable: false),
                     CheckedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    VerifiedAt = table.Column<long>(type: "INTEGER", nullable: true),
                     NextCheckAt = table.Column<long>(type: "INTEGER", nullable: true),
                     LastCheckJson = table.Column<string>(type: "TEXT", nullable: true),
                     CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
@@ -349,6 +350,25 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "TicketReads",
+                columns: table => new
+                {
+                    UserId = table.Column<string>(type: "TEXT", nullable: false),
+                    TicketId = table.Column<long>(type: "INTEGER", nullable: false),
+                    SeenAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_TicketReads", x => new { x.UserId, x.TicketId });
+                    table.ForeignKey(
+                        name: "FK_TicketReads_Tickets_TicketId",
+                        column: x => x.TicketId,
+                        principalTable: "Tickets",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Attachments",
                 columns: table => new
                 {
@@ -368,6 +388,46 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                     table.ForeignKey(
                         name: "FK_Attachments_Messages_MessageId",
                         column: x => x.MessageId,
+                        principalTable: "Messages",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Outbox",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    AddressId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    FromAddress = table.Column<string>(type: "TEXT", maxLength: 320, nullable: false),
+                    ToAddress = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: false),
+                    Subject = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    MessageIdHeader = table.Column<string>(type: "TEXT", maxLength: 500, nullable: false),
+                    DkimSigned = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Mime = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    State = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    NextAttemptAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    Detail = table.Column<string>(type: "TEXT", nullable: true),
+                    TicketMessageId = table.Column<long>(type: "INTEGER", nullable: true),
+                    CreatedByUserId = table.Column<string>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    LastAttemptAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    SentAt = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Outbox", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Outbox_Addresses_AddressId",
+                        column: x => x.AddressId,
+                        principalTable: "Addresses",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_Outbox_Messages_TicketMessageId",
+                        column: x => x.TicketMessageId,
                         principalTable: "Messages",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
@@ -505,6 +565,26 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                 columns: new[] { "TicketId", "ReceivedAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_Outbox_AddressId_Kind_CreatedAt",
+                table: "Outbox",
+                columns: new[] { "AddressId", "Kind", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Outbox_State_NextAttemptAt",
+                table: "Outbox",
+                columns: new[] { "State", "NextAttemptAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Outbox_TicketMessageId",
+                table: "Outbox",
+                column: "TicketMessageId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_TicketReads_TicketId",
+                table: "TicketReads",
+                column: "TicketId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Tickets_AddressId_CustomerEmail_SubjectKey",
                 table: "Tickets",
                 columns: new[] { "AddressId", "CustomerEmail", "SubjectKey" });
@@ -548,7 +628,13 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                 name: "DkimKeys");
 
             migrationBuilder.DropTable(
+                name: "Outbox");
+
+            migrationBuilder.DropTable(
                 name: "RawMessages");
+
+            migrationBuilder.DropTable(
+                name: "TicketReads");
 
             migrationBuilder.DropTable(
                 name: "AspNetRoles");

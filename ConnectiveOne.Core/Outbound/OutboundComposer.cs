@@ -1,0 +1,100 @@
+using System.Security.Cryptography;
+using System.Text;
+using ConnectiveOne.Core.Addresses;
+using ConnectiveOne.Core.Dns;
+using ConnectiveOne.Core.Persistence;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using MimeKit;
+using MimeKit.Cryptography;
+
+namespace ConnectiveOne.Core.Outbound;
+
+/// <summary>Who a mail of an address is from, and the DKIM signer to use (null: unsigned).</summary>
+public sealed record SenderIdentity(MailboxAddress From, DkimSigner? Signer)
+{
+    public bool Signed => Signer is not null;
+}
+
+/// <summary>
+/// Decides the sender of an address's mail and turns a composed message into the bytes the outbox sends:
+/// From the corporate address with a DKIM signature when its domain is Verified, otherwise From the technical
+/// address, unsigned (the relay can only send for domains that proved they allow it).
+/// </summary>
+public sealed class OutboundComposer(AppDbContext db, IDataProtectionProvider protection, IOptions<ConnectiveOneOptions> options,
+    TimeProvider clock)
+{
+    /// <summary>Purpose string of the Data Protection protector that encrypts DKIM private keys.</summary>
+    public const string DkimProtectorPurpose = "ConnectiveOne.Dkim.v1";
+
+    /// <summary>Headers covered by our DKIM signature (those present are signed; absent ones are skipped by MimeKit).</summary>
+    private static readonly HeaderId[] SignedHeaders =
+    [
+        HeaderId.From, HeaderId.To, HeaderId.Subject, HeaderId.Date, HeaderId.MessageId, HeaderId.InReplyTo,
+        HeaderId.References, HeaderId.MimeVersion, HeaderId.ContentType,
+    ];
+
+    private static readonly FormatOptions WireFormat = CreateWireFormat();
+
+    public string InboundDomain => options.Value.InboundDomain.Trim().ToLowerInvariant();
+
+    public async Task<SenderIdentity> ResolveSenderAsync(CorporateAddress address, CancellationToken ct)
+    {
+        var domain = await db.Domains.AsNoTracking().Include(d => d.DkimKeys)
+            .FirstOrDefaultAsync(d => d.Name == address.Domain, ct);
+        var key = domain?.DkimKeys.FirstOrDefault(k => k.Active && k.Selector == DkimKeyPair.PrimarySelector)
+                  ?? domain?.DkimKeys.FirstOrDefault(k => k.Active);
+        if (domain is not { Status: DomainStatus.Verified } || key is null)
+            return new SenderIdentity(new MailboxAddress(null, address.TechnicalAddress), null);
+
+        var pem = protection.CreateProtector(DkimProtectorPurpose).Unprotect(key.ProtectedPrivateKey);
+        using var stream = new MemoryStream(Encoding.ASCII.GetBytes(pem));
+        var signer = new DkimSigner(stream, domain.Name, key.Selector, DkimSignatureAlgorithm.RsaSha256)
+        {
+            HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
+            BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
+        };
+        return new SenderIdentity(new MailboxAddress(null, address.Email), signer);
+    }
+
+    /// <summary>A fresh message with From, Date and Message-ID set; pass null for a random id on the inbound domain.</summary>
+    public MimeMessage Create(SenderIdentity sender, string? messageId = null)
+    {
+        var message = new MimeMessage { Date = clock.GetUtcNow(), MessageId = messageId ?? RandomMessageId() };
+        message.From.Add(sender.From);
+        return message;
+    }
+
+    /// <summary>
+    /// Marks mail that no person wrote (tests), so that if it comes back our loop detection sees it for what it is
+    /// and no auto-responder anywhere answers it.
+    /// </summary>
+    public void MarkAutomatic(MimeMessage message)
+    {
+        message.Headers.Replace("Auto-Submitted", "auto-generated");
+        message.Headers.Replace("X-Loop", InboundDomain);
+    }
+
+    /// <summary>Prepares the message for a 7-bit transport, signs it when the sender can, and returns its bytes.</summary>
+    public byte[] Finish(MimeMessage message, SenderIdentity sender)
+    {
+        // After this nothing may change the message: the relay must receive exactly what was signed.
+        message.Prepare(EncodingConstraint.SevenBit);
+        sender.Signer?.Sign(message, SignedHeaders);
+        using var buffer = new MemoryStream();
+        // CRLF, as on the wire: the stored raw message is byte for byte what the relay receives.
+        message.WriteTo(WireFormat, buffer);
+        return buffer.ToArray();
+    }
+
+    private static FormatOptions CreateWireFormat()
+    {
+        var format = FormatOptions.Default.Clone();
+        format.NewLineFormat = NewLineFormat.Dos;
+        return format;
+    }
+
+    private string RandomMessageId() =>
+        $"{RandomNumberGenerator.GetHexString(24, lowercase: true)}@{InboundDomain}";
+}
