@@ -3,9 +3,10 @@ namespace ConnectiveOne.Console;
 internal static class SecurityHeaders
 {
     // No inline script anywhere: Blazor, MudBlazor and our own script are files from this origin. MudBlazor sets
-    // inline styles, which CSS cannot execute; images may be data: URIs (inline mail images are served by us).
+    // inline styles, which cannot execute. Images may come from anywhere only because an operator can ask to see a
+    // mail's remote images: intake rewrites every remote image of a mail, so none loads before that request.
     private const string ContentSecurityPolicy =
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https: http:; " +
         "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
     public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) => app.Use((context, next) =>

@@ -1,4 +1,8 @@
+using System.Security.Claims;
+using ConnectiveOne.Core;
+using ConnectiveOne.Core.Outbound;
 using ConnectiveOne.Core.Tickets;
+using Microsoft.Extensions.Options;
 
 namespace ConnectiveOne.Console.Api;
 
@@ -15,6 +19,8 @@ internal static class TicketsEndpoints
         api.MapGet("/tickets/{id}", async (long id, TicketQueries tickets, CancellationToken ct) =>
             await tickets.GetAsync(id, ct) is { } ticket ? Results.Ok(ticket) : Problems.NotFound($"There is no ticket #{id}."));
         api.MapPatch("/tickets/{id}", UpdateAsync);
+        // Bearer-only API: no cookie can reach it, so the form variant needs no antiforgery token.
+        api.MapPost("/tickets/{id}/replies", ReplyAsync).DisableAntiforgery();
         api.MapGet("/attachments/{id}", async (long id, TicketQueries tickets, CancellationToken ct) =>
             Download(await tickets.GetAttachmentAsync(id, ct), "There is no attachment with that id."));
         api.MapGet("/messages/{id}/raw", async (long id, TicketQueries tickets, CancellationToken ct) =>
@@ -35,6 +41,50 @@ internal static class TicketsEndpoints
     }
 
     public sealed record TicketUpdate(string? Status, string? AssigneeId);
+    public sealed record ReplyRequest(string? Text);
+    public sealed record ReplyAccepted(long MessageId);
+
+    /// <summary>JSON <c>{"text"}</c>, or multipart/form-data with a <c>text</c> field and one <c>files</c> part per attachment.</summary>
+    private static async Task<IResult> ReplyAsync(long id, HttpRequest request, ReplyService replies, ClaimsPrincipal user,
+        IOptions<ConnectiveOneOptions> options, CancellationToken ct)
+    {
+        var limit = options.Value.Smtp.MaxMessageBytes;
+        string? text;
+        var files = new List<ReplyAttachment>();
+        if (request.HasFormContentType)
+        {
+            if (request.ContentLength > limit + 64 * 1024)
+                return Problems.Result(StatusCodes.Status413PayloadTooLarge, $"A reply can carry up to {limit / 1024 / 1024} MB of attachments.");
+            var form = await request.ReadFormAsync(ct);
+            text = form["text"].ToString();
+            if (form.Files.Sum(f => f.Length) > limit)
+                return Problems.Result(StatusCodes.Status413PayloadTooLarge, $"A reply can carry up to {limit / 1024 / 1024} MB of attachments.");
+            foreach (var file in form.Files.Where(f => f.Name == "files"))
+            {
+                using var buffer = new MemoryStream((int)file.Length);
+                await file.CopyToAsync(buffer, ct);
+                files.Add(new ReplyAttachment(Path.GetFileName(file.FileName), string.IsNullOrEmpty(file.ContentType)
+                    ? "application/octet-stream" : file.ContentType, buffer.ToArray()));
+            }
+        }
+        else
+        {
+            ReplyRequest? body;
+            try
+            {
+                body = await request.ReadFromJsonAsync<ReplyRequest>(ct);
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                return Problems.BadRequest("Send JSON like {\"text\": \"…\"} or a multipart form.");
+            }
+            text = body?.Text;
+        }
+        var result = await replies.QueueReplyAsync(id, text, files, user.FindFirstValue(ClaimTypes.NameIdentifier), ct);
+        if (result.MessageId is { } messageId)
+            return Results.Accepted($"/api/v1/tickets/{id}", new ReplyAccepted(messageId));
+        return result.Error!.StartsWith("There is no ticket") ? Problems.NotFound(result.Error) : Problems.BadRequest(result.Error);
+    }
 
     private static async Task<IResult> UpdateAsync(long id, TicketUpdate update, TicketCommands commands, TicketQueries tickets,
         CancellationToken ct)

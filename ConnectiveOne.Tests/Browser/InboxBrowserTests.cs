@@ -1,0 +1,159 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using ConnectiveOne.Core.Dns;
+using ConnectiveOne.Tests.TestSupport;
+using Microsoft.Playwright;
+using MimeKit;
+
+namespace ConnectiveOne.Tests.Browser;
+
+/// <summary>Two operators in Chromium on one live inbox, with real SMTP in and a capture relay out.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class InboxBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
+{
+    private CaptureRelay _relay = null!;
+    private InboundApp _inbound = null!;
+    private TestApp App => _inbound.App;
+
+    public async Task InitializeAsync()
+    {
+        _relay = await CaptureRelay.StartAsync();
+        var settings = new Dictionary<string, string?>(_relay.Settings)
+        {
+            ["ConnectiveOne:Outbound:RetryDelays"] = "00:00:02",
+            ["ConnectiveOne:InboundDomain"] = MailSeed.InboundDomain,
+        };
+        _inbound = new InboundApp(settings);
+        App.StartKestrel();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _inbound.DisposeAsync();
+        await _relay.DisposeAsync();
+    }
+
+    private async Task<string> BoundAddressAsync()
+    {
+        var address = await MailSeed.AddressAsync(App, "support@acme.test", DomainStatus.Verified);
+        var api = App.CreateApiClient();
+        var bot = await (await api.PostAsJsonAsync("/api/v1/bots", new { name = "Support" })).Content.ReadFromJsonAsync<JsonElement>();
+        (await api.PutAsJsonAsync($"/api/v1/bots/{bot.GetProperty("id").GetString()}/email", new { addressId = address.Id })).EnsureSuccessStatusCode();
+        return address.TechnicalAddress;
+    }
+
+    private static MimeMessage CustomerMail(string subject, string text, string? inReplyTo = null, IEnumerable<string>? references = null)
+    {
+        var message = new MimeMessage();
+        message.From.Add(new MailboxAddress("Carla Customer", "carla@customer.test"));
+        message.To.Add(MailboxAddress.Parse("support@acme.test"));
+        message.Subject = subject;
+        message.MessageId = $"{Guid.NewGuid():N}@customer.test";
+        if (inReplyTo is not null)
+            message.InReplyTo = inReplyTo;
+        foreach (var id in references ?? [])
+            message.References.Add(id);
+        message.Body = new TextPart("plain") { Text = text };
+        return message;
+    }
+
+    [Fact]
+    public async Task Two_operators_see_mail_arrive_see_each_other_and_follow_a_reply_to_sent()
+    {
+        var technical = await BoundAddressAsync();
+        await App.CreateUserWithTokenAsync("ann@example.test", "Operator", "ann-password-123");
+        await App.CreateUserWithTokenAsync("bob@example.test", "Operator", "bob-password-123");
+
+        await using var ann = await BrowserPage.OpenAsync(chromium.Browser, App.ServerAddress);
+        await using var bob = await BrowserPage.OpenAsync(chromium.Browser, App.ServerAddress);
+        await ann.RunAsync(() => ann.SignInAsync("ann@example.test", "ann-password-123", "/inbox"));
+        await bob.RunAsync(() => bob.SignInAsync("bob@example.test", "bob-password-123", "/inbox"));
+        await ann.ScreenshotAsync("inbox-empty-light-1366");
+
+        // Mail by SMTP appears in both lists without a reload, and the Open count moves.
+        var first = CustomerMail("Invoice 4711 is wrong", "Hello, the amount on invoice 4711 is wrong.\nCarla");
+        await _inbound.SendAsync(first, technical);
+        foreach (var page in new[] { ann, bob })
+            await page.RunAsync(async () =>
+            {
+                await Assertions.Expect(page.Page.GetByTestId("ticket-row").Filter(new() { HasText = "Invoice 4711 is wrong" })).ToBeVisibleAsync();
+                await Assertions.Expect(page.Page.GetByTestId("count-open")).ToHaveTextAsync("1");
+            });
+
+        // Ann opens it: Bob, on the same ticket, sees that she is viewing, then typing.
+        await ann.RunAsync(async () =>
+        {
+            await ann.Page.GetByTestId("ticket-row").First.ClickAsync();
+            await Assertions.Expect(ann.Page.GetByTestId("ticket-view")).ToContainTextAsync("the amount on invoice 4711 is wrong");
+        });
+        await bob.RunAsync(async () =>
+        {
+            await Assertions.Expect(bob.Page.GetByTestId("ticket-row").First).ToContainTextAsync("ann");
+            await bob.Page.GetByTestId("ticket-row").First.ClickAsync();
+            await Assertions.Expect(bob.Page.GetByTestId("collision")).ToContainTextAsync("ann@example.test is viewing");
+        });
+        await ann.RunAsync(() => ann.Page.GetByTestId("reply-text").FillAsync("Dear Carla, we are correcting invoice 4711 today."));
+        await bob.RunAsync(async () =>
+        {
+            await Assertions.Expect(bob.Page.GetByTestId("collision")).ToContainTextAsync("ann@example.test is typing a reply");
+            await bob.ScreenshotAsync("inbox-collision-light-1366");
+        });
+
+        // Ann sends; the relay refuses once (4xx), so both pages show Queued, then Sent after the retry.
+        _relay.RefuseNext((451, "4.3.0 Try again later"));
+        await ann.RunAsync(() => ann.Page.GetByTestId("send-reply").ClickAsync());
+        foreach (var page in new[] { ann, bob })
+            await page.RunAsync(() => Assertions.Expect(page.Page.GetByTestId("delivery")).ToHaveTextAsync("Queued"));
+        foreach (var page in new[] { ann, bob })
+            await page.RunAsync(() => Assertions.Expect(page.Page.GetByTestId("delivery")).ToHaveTextAsync("Sent", new() { Timeout = 30_000 }));
+        await ann.ScreenshotAsync("inbox-ticket-light-1366");
+
+        // The relay got it with threading headers pointing at Carla's message.
+        var sent = (await _relay.WaitForAsync(1)).Single().Message;
+        Assert.Equal(first.MessageId, sent.InReplyTo);
+        Assert.Contains(first.MessageId, sent.References);
+        Assert.Contains("[#", sent.Subject);
+
+        // Carla answers the reply: it lands in the same ticket, live.
+        var answer = CustomerMail("Re: " + sent.Subject, "Thank you!", sent.MessageId, [first.MessageId!, sent.MessageId!]);
+        await _inbound.SendAsync(answer, technical);
+        await ann.RunAsync(() => Assertions.Expect(ann.Page.GetByTestId("message")).ToHaveCountAsync(3));
+        var tickets = await App.CreateApiClient().GetFromJsonAsync<JsonElement>("/api/v1/tickets");
+        Assert.Equal(1, tickets.GetProperty("total").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_reply_with_two_attachments_reaches_the_relay_byte_identical()
+    {
+        var technical = await BoundAddressAsync();
+        await _inbound.SendAsync(CustomerMail("Please send the manual", "Could you send me the manual?"), technical);
+        await using var op = await BrowserPage.OpenAsync(chromium.Browser, App.ServerAddress);
+        var files = new[]
+        {
+            new FilePayload { Name = "manual.pdf", MimeType = "application/pdf", Buffer = RandomNumberGenerator.GetBytes(300_000) },
+            new FilePayload { Name = "wiring diagram.png", MimeType = "image/png", Buffer = RandomNumberGenerator.GetBytes(70_000) },
+        };
+        await op.RunAsync(async () =>
+        {
+            await op.SignInAsync(TestApp.AdminEmail, TestApp.AdminPassword, "/inbox");
+            await op.Page.GetByTestId("ticket-row").First.ClickAsync();
+            await op.Page.GetByTestId("reply-text").FillAsync("Here are the manual and the wiring diagram.");
+            await op.Page.GetByTestId("reply-files").SetInputFilesAsync(files);
+            await Assertions.Expect(op.Page.GetByTestId("pending-attachment")).ToHaveCountAsync(2);
+            await Assertions.Expect(op.Page.GetByTestId("send-reply")).ToBeEnabledAsync();
+            await op.ScreenshotAsync("inbox-composer-light-1366");
+            await op.Page.GetByTestId("send-reply").ClickAsync();
+            await Assertions.Expect(op.Page.GetByTestId("delivery")).ToHaveTextAsync("Sent", new() { Timeout = 30_000 });
+        });
+        var sent = (await _relay.WaitForAsync(1)).Single().Message;
+        var parts = sent.Attachments.OfType<MimePart>().ToList();
+        foreach (var file in files)
+        {
+            var part = Assert.Single(parts, p => p.FileName == file.Name);
+            using var content = new MemoryStream();
+            await part.Content!.DecodeToAsync(content);
+            Assert.Equal(SHA256.HashData(file.Buffer), SHA256.HashData(content.ToArray()));
+        }
+    }
+}
