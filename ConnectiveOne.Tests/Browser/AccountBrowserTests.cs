@@ -54,6 +54,8 @@ public sealed class AccountBrowserTests(ChromiumFixture chromium)
                 await Assertions.Expect(NavLink(admin, link)).ToBeVisibleAsync();
             await Assertions.Expect(admin.Page.GetByText("Admin", new() { Exact = true })).ToBeVisibleAsync();
             await admin.GotoAsync("/settings");
+            await admin.WaitInteractiveAsync();
+            await admin.Page.GetByRole(AriaRole.Tab, new() { Name = "Users" }).ClickAsync();
             await Assertions.Expect(admin.Page.GetByTestId("users-table")).ToContainTextAsync("operator@example.test");
         });
 
@@ -83,6 +85,8 @@ public sealed class AccountBrowserTests(ChromiumFixture chromium)
         await second.RunAsync(async () =>
         {
             await second.SignInAsync("second@example.test", "second-password-1", "/settings");
+            await second.WaitInteractiveAsync();
+            await second.Page.GetByRole(AriaRole.Tab, new() { Name = "Users" }).ClickAsync();
             await Assertions.Expect(second.Page.GetByTestId("users-table")).ToBeVisibleAsync();
 
             (await api.PatchAsJsonAsync($"/api/v1/users/{id}", new { role = "Operator" })).EnsureSuccessStatusCode();

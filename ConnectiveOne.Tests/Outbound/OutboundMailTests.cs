@@ -159,7 +159,8 @@ public sealed class OutboundMailTests : IAsyncLifetime
         Assert.Equal(MessageDirection.Outbound, stored.Direction);
         Assert.Equal(message.MessageId, stored.MessageIdHeader);
         var attachment = Assert.Single(stored.Attachments);
-        Assert.Equal(pdf, await File.ReadAllBytesAsync(Path.Combine(_app.DataDirectory, "attachments", attachment.Sha256[..2], attachment.Sha256)));
+        var file = _app.Services.GetRequiredService<ConnectiveOne.Core.Inbound.Intake.AttachmentStore>().Find(attachment.Sha256);
+        Assert.Equal(pdf, await File.ReadAllBytesAsync(file!));
         await using var scope = _app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         // The SMTP data terminator takes the last line break, so compare without it.
