@@ -1,0 +1,79 @@
+using System.Security.Claims;
+using Bunit;
+using ConnectiveOne.Console.Features.Inbox;
+using ConnectiveOne.Core;
+using ConnectiveOne.Core.Tickets;
+using ConnectiveOne.Tests.TestSupport;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using MudBlazor;
+
+namespace ConnectiveOne.Tests.Console.Inbox;
+
+public sealed class ReplyComposerTests : MudTestContext
+{
+    private readonly TicketPresence _presence = new(TimeProvider.System);
+    private readonly Guid _session = Guid.NewGuid();
+
+    public ReplyComposerTests()
+    {
+        Services.AddSingleton(_presence);
+        Services.AddSingleton(Options.Create(new ConnectiveOneOptions { Smtp = new SmtpListenerOptions { MaxMessageBytes = 10 * 1024 * 1024 } }));
+        Services.AddSingleton<AuthenticationStateProvider>(new FixedUser());
+    }
+
+    private static TicketDetails Ticket(params long[] inboundIds) => new(5, 5, "Printer", "Open", null, "carla@customer.test", "Carla", null,
+        inboundIds.Length, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, Guid.NewGuid(),
+        inboundIds.Select(id => new TicketMessageView(id, "Inbound", "carla@customer.test", "Carla", "support@acme.test", null, "Printer",
+            null, null, null, DateTimeOffset.UtcNow, $"message {id}", null, false, [], null, null, null, 10, [])).ToList());
+
+    [Fact]
+    public void The_size_limit_is_stated_before_upload_and_a_note_changes_the_action()
+    {
+        Render<MudPopoverProvider>();
+        var composer = Render<ReplyComposer>(p => p.Add(c => c.Ticket, Ticket(1)).Add(c => c.Session, _session));
+        Assert.Contains("up to 10 MB in all", composer.Markup);
+        Assert.Contains("Send reply", composer.Find("[data-testid='send-reply']").TextContent);
+
+        composer.Find(".c1-composer-head input[type='checkbox']").Change(true);
+        Assert.Contains("Add note", composer.Find("[data-testid='send-reply']").TextContent);
+        Assert.Contains("only your team sees it", composer.Markup);
+        Assert.Empty(composer.FindAll("[data-testid='reply-files']"));
+    }
+
+    [Fact]
+    public void Typing_shows_presence_and_an_empty_reply_is_refused_in_words()
+    {
+        _presence.View(_session, 5, "me", "me@example.test");
+        var composer = Render<ReplyComposer>(p => p.Add(c => c.Ticket, Ticket(1)).Add(c => c.Session, _session));
+        composer.Find("[data-testid='send-reply']").Click();
+        Assert.Contains("Write something or attach a file first.", composer.Find("[data-testid='reply-error']").TextContent);
+
+        composer.Find("#c1-reply-text").Input("Hello Carla");
+        Assert.True(_presence.ViewersOf(5).Single().Typing);
+        composer.Find("#c1-reply-text").Input("");
+        Assert.False(_presence.ViewersOf(5).Single().Typing);
+    }
+
+    [Fact]
+    public void A_customer_message_that_arrives_while_typing_asks_before_sending()
+    {
+        var dialogs = Render<MudDialogProvider>();
+        var composer = Render<ReplyComposer>(p => p.Add(c => c.Ticket, Ticket(1)).Add(c => c.Session, _session));
+        composer.Find("#c1-reply-text").Input("Have you tried turning it off?");
+        composer.Render(p => p.Add(c => c.Ticket, Ticket(1, 2)));
+
+        composer.Find("[data-testid='send-reply']").Click();
+        dialogs.WaitForAssertion(() => Assert.Contains("Carla wrote again while you were typing", dialogs.Markup));
+        Assert.Contains("Send anyway", dialogs.Markup);
+        Assert.Contains("Review first", dialogs.Markup);
+    }
+
+    private sealed class FixedUser : AuthenticationStateProvider
+    {
+        public override Task<AuthenticationState> GetAuthenticationStateAsync() =>
+            Task.FromResult(new AuthenticationState(new ClaimsPrincipal(new ClaimsIdentity(
+                [new Claim(ClaimTypes.NameIdentifier, "me"), new Claim(ClaimTypes.Name, "me@example.test")], "test"))));
+    }
+}
