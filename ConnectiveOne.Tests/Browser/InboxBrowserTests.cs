@@ -156,4 +156,71 @@ public sealed class InboxBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
             Assert.Equal(SHA256.HashData(file.Buffer), SHA256.HashData(content.ToArray()));
         }
     }
+
+    public static TheoryData<int, int, string> Screens => new()
+    {
+        { 1366, 768, "light" },
+        { 1366, 768, "dark" },
+        { 390, 844, "light" },
+        { 390, 844, "dark" },
+    };
+
+    /// <summary>A busy inbox and a rich ticket at a laptop and a phone width: nothing scrolls sideways.</summary>
+    [Theory]
+    [MemberData(nameof(Screens))]
+    public async Task A_busy_inbox_and_a_rich_ticket_fit_the_screen(int width, int height, string theme)
+    {
+        var technical = await BoundAddressAsync();
+        var customers = new[] { "Dana Whitfield", "Emil Sørensen", "Fatima Haddad", "George Okafor", "Hana Kobayashi", "Ivan Petrov" };
+        var subjects = new[] { "Order 20931 arrived damaged", "Cannot log in since the update", "Question about VAT on invoice 4711",
+            "Please cancel my subscription", "Delivery address change", "Refund still not received after two weeks" };
+        for (var i = 0; i < 12; i++)
+        {
+            var mail = CustomerMail(subjects[i % subjects.Length], "Hello,\nplease help.\nThanks");
+            mail.From.Clear();
+            mail.From.Add(new MailboxAddress(customers[i % customers.Length], $"customer{i}@example.org"));
+            await _inbound.SendAsync(mail, technical);
+        }
+        var rich = new BodyBuilder
+        {
+            HtmlBody = "<p>Hi team,</p><p>the <b>label printer</b> prints <i>blank pages</i> since Monday. Photo below.</p>" +
+                       "<table border=1><tr><td>Model</td><td>LP-200</td></tr><tr><td>Serial</td><td>88-1234-77</td></tr></table>" +
+                       "<p>Best regards,<br>Jonas</p><div class=\"gmail_quote\">On Mon, support wrote:<blockquote>Earlier answer</blockquote></div>",
+            TextBody = "Hi team, the label printer prints blank pages.",
+        };
+        rich.Attachments.Add("printer-photo.jpg", new byte[48_000], new ContentType("image", "jpeg"));
+        rich.Attachments.Add("error-log.txt", "E42 paper sensor"u8.ToArray(), new ContentType("text", "plain"));
+        var richMail = CustomerMail("Label printer prints blank pages", "");
+        richMail.From.Clear();
+        richMail.From.Add(new MailboxAddress("Jonas Berg", "jonas@example.org"));
+        richMail.Body = rich.ToMessageBody();
+        await _inbound.SendAsync(richMail, technical);
+
+        await using var op = await BrowserPage.OpenAsync(chromium.Browser, App.ServerAddress, width, height, theme);
+        var suffix = $"{theme}-{width}";
+        await op.RunAsync(async () =>
+        {
+            await op.SignInAsync(TestApp.AdminEmail, TestApp.AdminPassword, "/inbox");
+            await Assertions.Expect(op.Page.GetByTestId("ticket-row")).ToHaveCountAsync(13);
+            await Assertions.Expect(op.Page.Locator(".c1-ticket-row.c1-unread")).ToHaveCountAsync(13);
+            await AssertFitsAsync(op, "inbox");
+            await op.ScreenshotAsync($"inbox-busy-{suffix}");
+
+            await op.Page.GetByTestId("ticket-row").Filter(new() { HasText = "Label printer" }).ClickAsync();
+            await Assertions.Expect(op.Page.GetByTestId("attachment")).ToHaveCountAsync(2);
+            await Assertions.Expect(op.Page.GetByTestId("quoted")).ToBeVisibleAsync();
+            if (width > 900) // opened tickets are read; on a phone the list is hidden while a ticket is open
+                await Assertions.Expect(op.Page.Locator(".c1-ticket-row.c1-unread")).ToHaveCountAsync(12);
+            await op.Page.GetByTestId("reply-text").FillAsync("Hi Jonas, thanks for the photo. Could you try a new label roll?");
+            await op.Page.WaitForTimeoutAsync(500);
+            await AssertFitsAsync(op, "ticket");
+            await op.ScreenshotAsync($"inbox-ticket-{suffix}");
+        });
+    }
+
+    private static async Task AssertFitsAsync(BrowserPage browser, string what)
+    {
+        var overflow = await browser.Page.EvaluateAsync<int>("document.documentElement.scrollWidth - window.innerWidth");
+        Assert.True(overflow <= 0, $"The {what} page is {overflow}px wider than the window.");
+    }
 }

@@ -1,5 +1,7 @@
 using ConnectiveOne.Console.State.Session;
+using System.Security.Claims;
 using ConnectiveOne.Core.Tickets;
+using Microsoft.AspNetCore.Components.Authorization;
 
 namespace ConnectiveOne.Console.State.Inbox;
 
@@ -8,7 +10,8 @@ namespace ConnectiveOne.Console.State.Inbox;
 /// seen. Reloads are coalesced: one load at a time per circuit, and changes that arrive meanwhile cause one
 /// more load afterwards, so a burst of mail costs a few queries, not one per message.
 /// </summary>
-public sealed class InboxEffects(IServiceScopeFactory scopes, TicketCounts counts, ILogger<InboxEffects> logger) : IEffect
+public sealed class InboxEffects(IServiceScopeFactory scopes, TicketCounts counts, AuthenticationStateProvider auth,
+    ILogger<InboxEffects> logger) : IEffect
 {
     private readonly SemaphoreSlim _loading = new(1, 1);
     private int _pending;
@@ -27,12 +30,17 @@ public sealed class InboxEffects(IServiceScopeFactory scopes, TicketCounts count
             case InboxRefreshRequested or InboxCountsRequested:
                 await LoadCountsAsync(store);
                 break;
-            case TicketSelected { TicketId: { } id } when store.Select<SessionState>().UserId is { } userId:
+            case TicketSelected { TicketId: { } id } when await UserIdAsync(store) is { } userId:
                 await using (var scope = scopes.CreateAsyncScope())
                     await scope.ServiceProvider.GetRequiredService<TicketReads>().MarkSeenAsync(userId, id);
                 break;
         }
     }
+
+    /// <summary>The signed-in user: from the store, or (before the shell has published the session) from the circuit.</summary>
+    private async Task<string?> UserIdAsync(Store store) =>
+        store.Select<SessionState>().UserId
+        ?? (await auth.GetAuthenticationStateAsync()).User.FindFirstValue(ClaimTypes.NameIdentifier);
 
     /// <summary>Counts are shared and recounted at most once a second; a trailing reload catches the end of a burst.</summary>
     private async Task LoadCountsAsync(Store store)
@@ -65,7 +73,7 @@ public sealed class InboxEffects(IServiceScopeFactory scopes, TicketCounts count
             while (Interlocked.Exchange(ref _pending, 0) == 1)
             {
                 var state = store.Select<InboxState>();
-                var userId = store.Select<SessionState>().UserId;
+                var userId = await UserIdAsync(store);
                 var filter = new TicketFilter(state.Filter.BotId, state.Filter.Status, state.Filter.Query,
                     state.Filter.Mine ? userId ?? "-" : null, RoutedOnly: true);
                 await using var scope = scopes.CreateAsyncScope();

@@ -27,6 +27,10 @@ public static class HtmlBodySanitizer
         sanitizer.AllowedTags.Remove("select");
         sanitizer.AllowedTags.Remove("style");
         sanitizer.AllowedAttributes.Remove("style"); // inline CSS may load url(…) and hide or overlay parts of the page
+        // Class and id carry no behaviour in a frame without scripts or the mail's CSS; they mark the quoted
+        // history (gmail_quote, divRplyFwdMsg…) that the thread view folds away.
+        sanitizer.AllowedAttributes.Add("class");
+        sanitizer.AllowedAttributes.Add("id");
         sanitizer.AllowedAtRules.Clear();
         sanitizer.AllowedSchemes.Clear();
         foreach (var scheme in (string[])["http", "https", "mailto", "cid"])
