@@ -79,6 +79,7 @@ public sealed class InboxBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
             {
                 await Assertions.Expect(page.Page.GetByTestId("ticket-row").Filter(new() { HasText = "Invoice 4711 is wrong" })).ToBeVisibleAsync();
                 await Assertions.Expect(page.Page.GetByTestId("count-open")).ToHaveTextAsync("1");
+                await Assertions.Expect(page.Page.GetByTestId("nav-open-count")).ToHaveTextAsync("1");
             });
 
         // Ann opens it: Bob, on the same ticket, sees that she is viewing, then typing.
@@ -215,6 +216,32 @@ public sealed class InboxBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
             await op.Page.WaitForTimeoutAsync(500);
             await AssertFitsAsync(op, "ticket");
             await op.ScreenshotAsync($"inbox-ticket-{suffix}");
+        });
+    }
+
+    [Fact]
+    public async Task The_keyboard_moves_opens_replies_and_goes_back()
+    {
+        var technical = await BoundAddressAsync();
+        foreach (var subject in new[] { "First", "Second", "Third" })
+            await _inbound.SendAsync(CustomerMail(subject, "Hello"), technical);
+        await using var op = await BrowserPage.OpenAsync(chromium.Browser, App.ServerAddress);
+        await op.RunAsync(async () =>
+        {
+            await op.SignInAsync(TestApp.AdminEmail, TestApp.AdminPassword, "/inbox");
+            await Assertions.Expect(op.Page.GetByTestId("ticket-row")).ToHaveCountAsync(3);
+            await op.Page.Keyboard.PressAsync("j");
+            await Assertions.Expect(op.Page.Locator(".c1-ticket-row.c1-cursor")).ToContainTextAsync("Second");
+            await op.Page.Keyboard.PressAsync("j");
+            await op.Page.Keyboard.PressAsync("k");
+            await op.Page.Keyboard.PressAsync("Enter");
+            await Assertions.Expect(op.Page.GetByTestId("ticket-view")).ToContainTextAsync("Second");
+            await op.Page.Keyboard.PressAsync("r");
+            await Assertions.Expect(op.Page.GetByTestId("reply-text")).ToBeFocusedAsync();
+            await op.Page.Keyboard.PressAsync("Escape");
+            await op.Page.Keyboard.PressAsync("Escape");
+            await op.Page.WaitForURLAsync(url => url.EndsWith("/inbox"));
+            await Assertions.Expect(op.Page.GetByTestId("ticket-view")).ToHaveCountAsync(0);
         });
     }
 
