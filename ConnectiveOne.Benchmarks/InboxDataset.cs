@@ -292,17 +292,18 @@ internal static class InboxDataset
 
     private static async Task InsertTicketsAsync(SqliteConnection connection, PlannedTicket[] tickets, List<(Guid Id, string Email, Guid? BotId)> addresses)
     {
-        await using var insert = new BulkInsert(connection, "Tickets",
+        await using var loader = new BulkLoader(connection);
+        var insert = loader.Into("Tickets",
             ["Id", "Subject", "SubjectKey", "Status", "AddressId", "BotId", "CustomerEmail", "CustomerName", "AssigneeId",
              "ThreadToken", "CreatedAt", "LastMessageAt", "MessageCount"]);
         foreach (var t in tickets)
         {
             var address = addresses[t.Address];
-            await insert.RowAsync(t.Id, t.Subject, t.Subject.ToLowerInvariant(), t.Status, GuidText(address.Id),
+            await insert([t.Id, t.Subject, t.Subject.ToLowerInvariant(), t.Status, GuidText(address.Id),
                 address.BotId is { } bot ? GuidText(bot) : null, CustomerEmail(t.Customer), CustomerName(t.Customer), t.Assignee,
-                Hash(t.Id, 0).ToString("x16") + Hash(t.Id, 1).ToString("x16"), t.CreatedTicks, t.LastTicks, t.Messages);
+                Hash(t.Id, 0).ToString("x16") + Hash(t.Id, 1).ToString("x16"), t.CreatedTicks, t.LastTicks, t.Messages]);
         }
-        await insert.CompleteAsync();
+        await loader.CommitAsync();
     }
 
     private static async Task InsertMessagesAsync(SqliteConnection connection, PlannedTicket[] tickets, List<(Guid Id, string Email, Guid? BotId)> addresses)
@@ -320,11 +321,12 @@ internal static class InboxDataset
 
         var texts = Enumerable.Range(0, 4096).Select(k => Body(k, 2 + (int)(Hash(k, 7) % 10), " ")).ToArray();
         var htmls = Enumerable.Range(0, 1024).Select(k => "<div><p>" + Body(k, 3 + (int)(Hash(k, 9) % 8), "</p><p>") + "</p></div>").ToArray();
-        await using var messages = new BulkInsert(connection, "Messages",
+        await using var loader = new BulkLoader(connection);
+        var messages = loader.Into("Messages",
             ["Id", "TicketId", "AddressId", "Direction", "MessageIdHeader", "DedupKey", "FromAddress", "FromName", "To", "Cc",
              "Subject", "InReplyTo", "References", "Date", "ReceivedAt", "Text", "Html", "HasRemoteImages", "Flags", "ParseError",
              "RawSize", "Delivery", "DeliveryDetail", "AuthorUserId"]);
-        await using var attachments = new BulkInsert(connection, "Attachments",
+        var attachments = loader.Into("Attachments",
             ["MessageId", "FileName", "ContentType", "Size", "Sha256", "ContentId", "IsInline"]);
         long id = 0;
         foreach (var (ticks, ticketIndex, j) in slots)
@@ -339,7 +341,7 @@ internal static class InboxDataset
             var messageId = MessageIdOf(t.Id, j, inbound ? customer : address.Email);
             var text = texts[h % (ulong)texts.Length];
             var html = inbound && h % 10 < 3 ? htmls[(h >> 8) % (ulong)htmls.Length] : null;
-            await messages.RowAsync(id, t.Id, GuidText(address.Id), direction, messageId, messageId,
+            await messages([id, t.Id, GuidText(address.Id), direction, messageId, messageId,
                 inbound ? customer : address.Email, inbound ? CustomerName(t.Customer) : "Support", inbound ? address.Email : customer, null,
                 j == 0 ? t.Subject : "Re: " + t.Subject,
                 j == 0 ? null : MessageIdOf(t.Id, j - 1, (j - 1) % 2 == 0 ? customer : address.Email),
@@ -348,26 +350,26 @@ internal static class InboxDataset
                 html is not null && h % 97 == 0, inbound && h % 100 == 0 ? 1 : 0, null,
                 text.Length + (html?.Length ?? 0) + 1500,
                 direction == "Outbound" ? "Sent" : null, direction == "Outbound" ? "250 2.0.0 OK" : null,
-                inbound ? null : t.Assignee ?? OperatorId);
+                inbound ? null : t.Assignee ?? OperatorId]);
             if (inbound && h % 25 == 1) // about 2% of all messages carry a file
-                await attachments.RowAsync(id, h % 2 == 0 ? "photo.jpg" : $"invoice-{t.Id}.pdf", h % 2 == 0 ? "image/jpeg" : "application/pdf",
+                await attachments([id, h % 2 == 0 ? "photo.jpg" : $"invoice-{t.Id}.pdf", h % 2 == 0 ? "image/jpeg" : "application/pdf",
                     20_000 + (long)(h % 2_000_000), Hash(id, 11).ToString("x16") + Hash(id, 12).ToString("x16") + Hash(id, 13).ToString("x16") + Hash(id, 14).ToString("x16"),
-                    null, false);
+                    null, false]);
         }
-        await messages.CompleteAsync();
-        await attachments.CompleteAsync();
+        await loader.CommitAsync();
     }
 
     private static async Task InsertReadsAsync(SqliteConnection connection, PlannedTicket[] tickets)
     {
-        await using var reads = new BulkInsert(connection, "TicketReads", ["UserId", "TicketId", "SeenAt"]);
+        await using var loader = new BulkLoader(connection);
+        var reads = loader.Into("TicketReads", "UserId", "TicketId", "SeenAt");
         foreach (var t in tickets)
         {
             var h = Hash(t.Id, 99);
             if (h % 3 == 0) // seen; a quarter of those had activity since
-                await reads.RowAsync(OperatorId, t.Id, h % 4 == 0 ? t.LastTicks - TimeSpan.TicksPerHour : t.LastTicks);
+                await reads([OperatorId, t.Id, h % 4 == 0 ? t.LastTicks - TimeSpan.TicksPerHour : t.LastTicks]);
         }
-        await reads.CompleteAsync();
+        await loader.CommitAsync();
     }
 
     private static string MessageIdOf(long ticket, int index, string sender) =>
@@ -395,47 +397,51 @@ internal static class InboxDataset
         await command.ExecuteNonQueryAsync();
     }
 
-    /// <summary>A prepared INSERT reused for every row, committed every 50,000 rows.</summary>
-    private sealed class BulkInsert : IAsyncDisposable
+    /// <summary>
+    /// Prepared INSERTs (one per table, reused for every row) sharing one transaction that is committed every
+    /// 50,000 rows.
+    /// </summary>
+    private sealed class BulkLoader(SqliteConnection connection) : IAsyncDisposable
     {
         private const int RowsPerTransaction = 50_000;
-        private readonly SqliteConnection _connection;
-        private readonly SqliteCommand _command;
-        private SqliteTransaction _transaction;
+        private readonly List<SqliteCommand> _commands = [];
+        private SqliteTransaction _transaction = connection.BeginTransaction();
         private int _rows;
 
-        public BulkInsert(SqliteConnection connection, string table, string[] columns)
+        /// <summary>An inserter taking the values of <paramref name="columns"/> in order.</summary>
+        public Func<object?[], Task> Into(string table, params string[] columns)
         {
-            _connection = connection;
-            _transaction = connection.BeginTransaction();
-            _command = connection.CreateCommand();
-            _command.CommandText = $"INSERT INTO \"{table}\" ({string.Join(", ", columns.Select(c => $"\"{c}\""))}) " +
-                                   $"VALUES ({string.Join(", ", columns.Select((_, i) => "$p" + i))})";
+            var command = connection.CreateCommand();
+            command.CommandText = $"INSERT INTO \"{table}\" ({string.Join(", ", columns.Select(c => $"\"{c}\""))}) " +
+                                  $"VALUES ({string.Join(", ", columns.Select((_, i) => "$p" + i))})";
             for (var i = 0; i < columns.Length; i++)
-                _command.Parameters.Add(new SqliteParameter("$p" + i, null));
-            _command.Transaction = _transaction;
-            _command.Prepare();
+                command.Parameters.Add(new SqliteParameter("$p" + i, null));
+            command.Transaction = _transaction;
+            command.Prepare();
+            _commands.Add(command);
+            return values => RowAsync(command, values);
         }
 
-        public async Task RowAsync(params object?[] values)
+        private async Task RowAsync(SqliteCommand command, object?[] values)
         {
             for (var i = 0; i < values.Length; i++)
-                _command.Parameters[i].Value = values[i] ?? DBNull.Value;
-            await _command.ExecuteNonQueryAsync();
-            if (++_rows % RowsPerTransaction == 0)
-            {
-                await _transaction.CommitAsync();
-                await _transaction.DisposeAsync();
-                _transaction = _connection.BeginTransaction();
-                _command.Transaction = _transaction;
-            }
+                command.Parameters[i].Value = values[i] ?? DBNull.Value;
+            await command.ExecuteNonQueryAsync();
+            if (++_rows % RowsPerTransaction != 0)
+                return;
+            await _transaction.CommitAsync();
+            await _transaction.DisposeAsync();
+            _transaction = connection.BeginTransaction();
+            foreach (var each in _commands)
+                each.Transaction = _transaction;
         }
 
-        public Task CompleteAsync() => _transaction.CommitAsync();
+        public Task CommitAsync() => _transaction.CommitAsync();
 
         public async ValueTask DisposeAsync()
         {
-            await _command.DisposeAsync();
+            foreach (var command in _commands)
+                await command.DisposeAsync();
             await _transaction.DisposeAsync();
         }
     }

@@ -18,6 +18,9 @@ switch (args.FirstOrDefault())
     case "inbox-queries":
         await InboxQueriesBenchmark.RunAsync(Argument(200));
         return 0;
+    case "inbox-live":
+        await InboxLiveBenchmark.RunAsync(Argument(60), rate: 50);
+        return 0;
     default:
         Console.Error.WriteLine(usage);
         return 2;
