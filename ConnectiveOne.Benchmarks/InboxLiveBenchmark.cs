@@ -23,7 +23,7 @@ namespace ConnectiveOne.Benchmarks;
 internal static class InboxLiveBenchmark
 {
     private const string Token = "bench-live-token-0123456789abcdef";
-    private const int Connections = 4;
+    private const int Connections = 8;
 
     public static async Task RunAsync(int seconds, int rate)
     {
@@ -54,6 +54,9 @@ internal static class InboxLiveBenchmark
             await hub.StartAsync();
 
             Console.WriteLine($"App {app} (pid {server.Id}); SMTP 127.0.0.1:{smtpPort}; {Environment.ProcessorCount} cores; load average {InboxQueriesBenchmark.LoadAverage()}");
+            Console.WriteLine($"Warm-up: {rate} messages/s for 3 s (not counted) ...");
+            await SendAsync("warmup", smtpPort, recipient, 3, rate);
+            await Task.Delay(TimeSpan.FromSeconds(2));
             Console.WriteLine($"Sending {rate} messages/s for {seconds} s over {Connections} SMTP connections ...");
             var run = Guid.NewGuid().ToString("N")[..6];
             var sent = await SendAsync(run, smtpPort, recipient, seconds, rate);
@@ -121,7 +124,7 @@ internal static class InboxLiveBenchmark
         queue.Writer.Complete();
         await Task.WhenAll(workers);
         var elapsed = Stopwatch.GetElapsedTime(start);
-        Console.WriteLine($"Sent {total} messages in {elapsed.TotalSeconds:0.0} s ({total / elapsed.TotalSeconds:0.0} messages/s)");
+        Console.WriteLine($"  sent {total} messages in {elapsed.TotalSeconds:0.0} s ({total / elapsed.TotalSeconds:0.0} messages/s)");
         return [.. sent.OrderBy(s => s.Answered)];
     }
 

@@ -491,6 +491,8 @@ namespace ConnectiveOne.Core.Persistence.Migrations
 
                     b.HasIndex("AddressId", "CustomerEmail", "SubjectKey");
 
+                    b.HasIndex("AssigneeId", "LastMessageAt", "BotId");
+
                     b.HasIndex("BotId", "Status", "LastMessageAt");
 
                     b.ToTable("Tickets");
