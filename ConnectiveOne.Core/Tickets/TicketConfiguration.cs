@@ -16,7 +16,9 @@ internal sealed class TicketConfiguration : IEntityTypeConfiguration<Ticket>
         ticket.Property(t => t.ThreadToken).HasMaxLength(32);
         ticket.HasIndex(t => t.LastMessageAt);
         ticket.HasIndex(t => new { t.BotId, t.Status, t.LastMessageAt });
-        // "Mine" in the inbox: the page in order and its count without reading the table (BotId covers RoutedOnly).
+        // The inbox across all bots by status, and "Mine": each page in order and its count without reading the
+        // table (BotId covers RoutedOnly); the status counts read the first one in order, with no sort.
+        ticket.HasIndex(t => new { t.Status, t.LastMessageAt, t.BotId });
         ticket.HasIndex(t => new { t.AssigneeId, t.LastMessageAt, t.BotId });
         ticket.HasIndex(t => new { t.AddressId, t.CustomerEmail, t.SubjectKey });
         ticket.HasOne<CorporateAddress>().WithMany().HasForeignKey(t => t.AddressId).OnDelete(DeleteBehavior.Restrict);

@@ -495,6 +495,8 @@ namespace ConnectiveOne.Core.Persistence.Migrations
 
                     b.HasIndex("BotId", "Status", "LastMessageAt");
 
+                    b.HasIndex("Status", "LastMessageAt", "BotId");
+
                     b.ToTable("Tickets");
                 });
 

@@ -14,6 +14,11 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                 name: "IX_Tickets_AssigneeId_LastMessageAt_BotId",
                 table: "Tickets",
                 columns: new[] { "AssigneeId", "LastMessageAt", "BotId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Tickets_Status_LastMessageAt_BotId",
+                table: "Tickets",
+                columns: new[] { "Status", "LastMessageAt", "BotId" });
         }
 
         /// <inheritdoc />
@@ -21,6 +26,10 @@ namespace ConnectiveOne.Core.Persistence.Migrations
         {
             migrationBuilder.DropIndex(
                 name: "IX_Tickets_AssigneeId_LastMessageAt_BotId",
+                table: "Tickets");
+
+            migrationBuilder.DropIndex(
+                name: "IX_Tickets_Status_LastMessageAt_BotId",
                 table: "Tickets");
         }
     }

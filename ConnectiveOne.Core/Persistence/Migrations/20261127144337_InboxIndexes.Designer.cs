@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace ConnectiveOne.Core.Persistence.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261127143713_InboxIndexes")]
+    [Migration("20261127144337_InboxIndexes")]
     partial class InboxIndexes
     {
         /// <inheritdoc />
@@ -497,6 +497,8 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                     b.HasIndex("AssigneeId", "LastMessageAt", "BotId");
 
                     b.HasIndex("BotId", "Status", "LastMessageAt");
+
+                    b.HasIndex("Status", "LastMessageAt", "BotId");
 
                     b.ToTable("Tickets");
                 });
