@@ -4,12 +4,9 @@ using ConnectiveOne.Core;
 using ConnectiveOne.Core.Dns;
 using ConnectiveOne.Core.Persistence;
 using ConnectiveOne.Tests.Dns;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace ConnectiveOne.Benchmarks;
@@ -73,24 +70,17 @@ internal static class DnsBenchmark
         var queriesPerCheck = (dns.QueryCount - queriesBefore - rounds) / (double)rounds;
         Console.WriteLine();
         Console.WriteLine($"One domain ({queriesPerCheck:0} lookups per check), {rounds} rounds, added server latency {latency.TotalMilliseconds:0} ms:");
-        Console.WriteLine($"  one TXT lookup:            median {Median(single):0.00} ms, p95 {P95(single):0.00} ms");
-        Console.WriteLine($"  whole domain verification: median {Median(check):0.00} ms, p95 {P95(check):0.00} ms");
-        Console.WriteLine($"  ratio:                     {Median(check) / Median(single):0.0} round trips");
+        var (one, whole) = (Stats.Of(single), Stats.Of(check));
+        Console.WriteLine($"  one TXT lookup:            median {one.P50:0.00} ms, p95 {one.P95:0.00} ms");
+        Console.WriteLine($"  whole domain verification: median {whole.P50:0.00} ms, p95 {whole.P95:0.00} ms");
+        Console.WriteLine($"  ratio:                     {whole.P50 / one.P50:0.0} round trips");
     }
 
     private static async Task WorkerAsync(FakeDnsServer dns, int count)
     {
         var data = Path.Combine(Path.GetTempPath(), "c1-bench-" + Guid.NewGuid().ToString("N"));
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ConnectiveOne:DataDirectory"] = data,
-            ["ConnectiveOne:Dns:Servers"] = dns.ServersSetting,
-        });
-        builder.Services.AddConnectiveOneCore();
-        builder.Services.AddDataProtection();
-        using var host = builder.Build(); // not started: the worker runs once, by hand
+        // Not started: the worker runs once, by hand.
+        using var host = BenchHost.Build(data, new Dictionary<string, string?> { ["ConnectiveOne:Dns:Servers"] = dns.ServersSetting });
         try
         {
             var key = DkimKeyPair.Generate("k1").PublicKeyBase64;
@@ -140,8 +130,4 @@ internal static class DnsBenchmark
             Directory.Delete(data, recursive: true);
         }
     }
-
-    private static double Median(double[] values) => values.Order().ElementAt(values.Length / 2);
-
-    private static double P95(double[] values) => values.Order().ElementAt((int)(values.Length * 0.95));
 }

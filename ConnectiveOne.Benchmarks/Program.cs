@@ -1,12 +1,27 @@
+using System.Globalization;
 using ConnectiveOne.Benchmarks;
 
-// dotnet run -c Release --project ConnectiveOne.Benchmarks -- dns [domains]
-if (args.Length == 0 || args[0] != "dns")
-{
-    Console.Error.WriteLine("Usage: dotnet run -c Release --project ConnectiveOne.Benchmarks -- dns [pending domains, default 10000]");
-    return 2;
-}
+const string usage = """
+    Usage: dotnet run -c Release --project ConnectiveOne.Benchmarks -- <mode> [argument]
+      dns [pending domains, default 10000]   DNS verification and the re-check worker
+      inbox-queries [rounds, default 200]    inbox reads on 100,000 tickets / 1,000,000 messages
+      inbox-live [seconds, default 60]       SMTP 250 to the hub's messageAdded at 50 messages/s (needs a published app)
+    """;
 
-var domains = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000;
-await DnsBenchmark.RunAsync(domains);
-return 0;
+int Argument(int fallback) => args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : fallback;
+
+switch (args.FirstOrDefault())
+{
+    case "dns":
+        await DnsBenchmark.RunAsync(Argument(10_000));
+        return 0;
+    case "inbox-queries":
+        await InboxQueriesBenchmark.RunAsync(Argument(200));
+        return 0;
+    case "inbox-live":
+        await InboxLiveBenchmark.RunAsync(Argument(60), rate: 50);
+        return 0;
+    default:
+        Console.Error.WriteLine(usage);
+        return 2;
+}

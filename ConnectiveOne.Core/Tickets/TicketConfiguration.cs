@@ -16,6 +16,10 @@ internal sealed class TicketConfiguration : IEntityTypeConfiguration<Ticket>
         ticket.Property(t => t.ThreadToken).HasMaxLength(32);
         ticket.HasIndex(t => t.LastMessageAt);
         ticket.HasIndex(t => new { t.BotId, t.Status, t.LastMessageAt });
+        // The inbox across all bots by status, and "Mine": each page in order and its count without reading the
+        // table (BotId covers RoutedOnly); the status counts read the first one in order, with no sort.
+        ticket.HasIndex(t => new { t.Status, t.LastMessageAt, t.BotId });
+        ticket.HasIndex(t => new { t.AssigneeId, t.LastMessageAt, t.BotId });
         ticket.HasIndex(t => new { t.AddressId, t.CustomerEmail, t.SubjectKey });
         ticket.HasOne<CorporateAddress>().WithMany().HasForeignKey(t => t.AddressId).OnDelete(DeleteBehavior.Restrict);
         ticket.HasOne<Bot>().WithMany().HasForeignKey(t => t.BotId).OnDelete(DeleteBehavior.SetNull);

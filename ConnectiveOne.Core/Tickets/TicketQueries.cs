@@ -38,7 +38,7 @@ public sealed record DownloadContent(string FileName, string ContentType, string
 
 /// <summary>
 /// Read side of tickets for the API and the inbox pages: paged lists (newest activity first, answered by the
-/// (BotId, Status, LastMessageAt) and LastMessageAt indexes), one ticket with its messages, and downloads.
+/// (BotId, Status, LastMessageAt), (Status, LastMessageAt, BotId), (AssigneeId, LastMessageAt, BotId) and LastMessageAt indexes), one ticket with its messages, and downloads.
 /// </summary>
 public sealed class TicketQueries(AppDbContext db, AttachmentStore store)
 {

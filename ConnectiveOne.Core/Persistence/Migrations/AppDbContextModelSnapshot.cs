@@ -491,7 +491,11 @@ namespace ConnectiveOne.Core.Persistence.Migrations
 
                     b.HasIndex("AddressId", "CustomerEmail", "SubjectKey");
 
+                    b.HasIndex("AssigneeId", "LastMessageAt", "BotId");
+
                     b.HasIndex("BotId", "Status", "LastMessageAt");
+
+                    b.HasIndex("Status", "LastMessageAt", "BotId");
 
                     b.ToTable("Tickets");
                 });
