@@ -7,27 +7,20 @@ namespace ConnectiveOne.Tests.Browser;
 
 /// <summary>
 /// The bots page in Chromium against the real app: create a bot, pick an address another bot holds, and read how to
-/// free it. Set <c>C1_SHOTS</c> to a folder to keep screenshots.
+/// free it.
 /// </summary>
-public sealed class BotsPageBrowserTests : IAsyncLifetime
+[Collection(BrowserCollection.Name)]
+public sealed class BotsPageBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
 {
     private readonly TestApp _app = new();
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
 
-    public async Task InitializeAsync()
+    public Task InitializeAsync()
     {
         _app.StartKestrel();
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = "/usr/bin/chromium", Args = ["--no-sandbox"] });
+        return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
-        await _app.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _app.DisposeAsync();
 
     [Theory]
     [InlineData(1366, 768)]
@@ -42,10 +35,9 @@ public sealed class BotsPageBrowserTests : IAsyncLifetime
         var frontDesk = await (await api.PostAsJsonAsync("/api/v1/bots", new { name = "Front desk" })).Content.ReadFromJsonAsync<Bot>();
         (await api.PutAsJsonAsync($"/api/v1/bots/{frontDesk!.Id}/email", new { addressId = support.Id })).EnsureSuccessStatusCode();
 
-        var page = await _browser.NewPageAsync(new() { ViewportSize = new() { Width = width, Height = height } });
-        await SignInAsync(page);
-        await page.GotoAsync($"{_app.ServerAddress}/bots");
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        await using var browser = await BrowserPage.OpenAsync(chromium.Browser, _app.ServerAddress, width, height);
+        var page = browser.Page;
+        await browser.SignInAsync(TestApp.AdminEmail, TestApp.AdminPassword, "/bots");
         await page.GetByLabel("New bot").FillAsync("Billing");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create bot" }).ClickAsync();
         var billing = page.Locator(".c1-bot").Filter(new() { HasText = "Billing" });
@@ -54,31 +46,13 @@ public sealed class BotsPageBrowserTests : IAsyncLifetime
         var unverified = page.Locator(".mud-popover-open .mud-list-item", new() { HasText = "help@pending.test" });
         await Assertions.Expect(unverified).ToContainTextAsync("Not verified");
         await Assertions.Expect(unverified).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("mud-list-item-disabled"));
-        await Shot(page, $"bots-dropdown-{width}");
+        await browser.ScreenshotAsync($"bots-dropdown-{width}");
         await page.Locator(".mud-popover-open .mud-list-item", new() { HasText = "support@acme.test" }).ClickAsync();
         await billing.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
 
         await Assertions.Expect(billing.Locator(".mud-alert-message"))
             .ToHaveTextAsync("support@acme.test is used by the bot Front desk. Remove the email channel from bot Front desk, then choose it here.");
-        await Shot(page, $"bots-409-{width}");
-    }
-
-    private async Task SignInAsync(IPage page)
-    {
-        await page.GotoAsync($"{_app.ServerAddress}/account/login");
-        await page.FillAsync("input[type=email]", TestApp.AdminEmail);
-        await page.FillAsync("input[type=password]", TestApp.AdminPassword);
-        await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync(url => !url.Contains("/account/login"));
-    }
-
-    private static async Task Shot(IPage page, string name)
-    {
-        if (Environment.GetEnvironmentVariable("C1_SHOTS") is { Length: > 0 } folder)
-        {
-            Directory.CreateDirectory(folder);
-            await page.ScreenshotAsync(new() { Path = Path.Combine(folder, name + ".png"), FullPage = true });
-        }
+        await browser.ScreenshotAsync($"bots-409-{width}");
     }
 
     private sealed record Bot(Guid Id, string Name, Guid? EmailAddressId);

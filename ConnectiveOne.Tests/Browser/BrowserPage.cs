@@ -47,6 +47,18 @@ public sealed class BrowserPage(IBrowserContext context, IPage page, string base
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory, name + ".png"), FullPage = true });
     }
 
+    /// <summary>For catch blocks: a screenshot must never hide the original failure.</summary>
+    public async Task ScreenshotOnFailureAsync(string test)
+    {
+        try
+        {
+            await ScreenshotAsync("FAILED-" + test);
+        }
+        catch (PlaywrightException)
+        {
+        }
+    }
+
     /// <summary>Runs a browser step; on failure saves a screenshot named after the test before rethrowing.</summary>
     public async Task RunAsync(Func<Task> steps, [CallerMemberName] string test = "")
     {
@@ -56,7 +68,7 @@ public sealed class BrowserPage(IBrowserContext context, IPage page, string base
         }
         catch
         {
-            await ScreenshotAsync("FAILED-" + test);
+            await ScreenshotOnFailureAsync(test);
             throw;
         }
     }

@@ -7,10 +7,11 @@ namespace ConnectiveOne.Tests.Browser;
 /// The wizard in Chromium against the real app, with DNS answered by a real server on loopback. The background
 /// re-check runs every second here (options), so the page must change by itself, without reload.
 /// </summary>
-public sealed class SetupWizardBrowserTests : IAsyncLifetime
+[Collection(BrowserCollection.Name)]
+public sealed class SetupWizardBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
 {
     private SetupApp _setup = null!;
-    private BrowserSession _browser = null!;
+    private BrowserPage _browser = null!;
 
     public async Task InitializeAsync()
     {
@@ -21,8 +22,8 @@ public sealed class SetupWizardBrowserTests : IAsyncLifetime
             ["VerifiedInterval"] = "00:00:01",
         });
         _setup.App.StartKestrel();
-        _browser = await BrowserSession.StartAsync(_setup.App.ServerAddress);
-        await _browser.SignInAsync();
+        _browser = await BrowserPage.OpenAsync(chromium.Browser, _setup.App.ServerAddress);
+        await _browser.SignInAsync(TestApp.AdminEmail, TestApp.AdminPassword);
     }
 
     public async Task DisposeAsync()
