@@ -34,9 +34,12 @@ internal sealed class RawSmtpClient : IDisposable
     }
 
     /// <summary>Connects; the greeting (or refusal) is the first reply to read.</summary>
-    public static async Task<RawSmtpClient> ConnectAsync(IPEndPoint endpoint)
+    /// <param name="endpoint">The listener.</param>
+    /// <param name="from">A local address to connect from (any of 127.0.0.0/8 on loopback), to stand for another client.</param>
+    public static async Task<RawSmtpClient> ConnectAsync(IPEndPoint endpoint, IPAddress? from = null)
     {
-        var tcp = new TcpClient { NoDelay = true };
+        var tcp = from is null ? new TcpClient() : new TcpClient(new IPEndPoint(from, 0));
+        tcp.NoDelay = true;
         await tcp.ConnectAsync(endpoint.Address, endpoint.Port);
         return new RawSmtpClient(tcp);
     }
