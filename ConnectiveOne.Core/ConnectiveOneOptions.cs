@@ -40,11 +40,15 @@ public sealed class SmtpListenerOptions
     [Range(1, 10_000)]
     public int MaxRecipients { get; set; } = 100;
 
-    /// <summary>Connections served at once; further ones wait in the listen backlog.</summary>
+    /// <summary>Connections served at once; further ones get 421 (try again later) at once.</summary>
     [Range(1, 10_000)]
     public int MaxSessions { get; set; } = 64;
 
-    /// <summary>How long the server waits for the next command before closing the session.</summary>
+    /// <summary>Connections served at once from one client address (421 beyond), so one address cannot take every slot.</summary>
+    [Range(1, 10_000)]
+    public int MaxSessionsPerAddress { get; set; } = 32;
+
+    /// <summary>How long the server waits for the client (the next command, or more of a message in DATA) before closing with 421.</summary>
     [Range(1, 3600)]
     public int CommandTimeoutSeconds { get; set; } = 120;
 }

@@ -70,7 +70,8 @@ public sealed class DnsVerifier
 
     /// <summary>
     /// The TXT records at <paramref name="name"/>, following CNAMEs. NXDOMAIN and "no TXT" give
-    /// <see cref="TxtLookupStatus.NotFound"/>; a timeout, SERVFAIL or refusal gives <see cref="TxtLookupStatus.NoAnswer"/>.
+    /// <see cref="TxtLookupStatus.NotFound"/>; a timeout, SERVFAIL, refusal, CNAME loop or over-long chain gives
+    /// <see cref="TxtLookupStatus.NoAnswer"/>.
     /// </summary>
     public async Task<TxtLookupResult> LookupTxtAsync(string name, CancellationToken cancellationToken)
     {
@@ -118,14 +119,16 @@ public sealed class DnsVerifier
             {
                 if (!visited.Add(target) || visited.Count > MaxCnameHops + 1)
                 {
-                    return TxtLookupResult.NotFound; // a CNAME loop or an absurd chain: nothing usable is published
+                    // A CNAME loop or an absurd chain: a recursive resolver answers SERVFAIL for it, so it is no answer,
+                    // not proof that a verified record was removed.
+                    return TxtLookupResult.NoAnswer;
                 }
 
                 current = target;
             }
         }
 
-        return TxtLookupResult.NotFound;
+        return TxtLookupResult.NoAnswer; // still CNAMEs after MaxCnameHops queries
     }
 
     private static async Task<SpfLookupCount?> CountSpfLookupsAsync(

@@ -152,7 +152,7 @@ public sealed class DnsVerifierIntegrationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Cname_loop_is_not_found()
+    public async Task Cname_loop_is_no_answer()
     {
         _dns.ChaseCnames = false;
         _dns.SetCname("a.loop.test", "b.loop.test");
@@ -160,7 +160,7 @@ public sealed class DnsVerifierIntegrationTests : IAsyncLifetime
 
         var result = await _verifier.LookupTxtAsync("a.loop.test", CancellationToken.None);
 
-        Assert.Equal(TxtLookupStatus.NotFound, result.Status);
+        Assert.Equal(TxtLookupStatus.NoAnswer, result.Status);
     }
 
     [Fact]

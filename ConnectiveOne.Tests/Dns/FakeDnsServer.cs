@@ -36,6 +36,9 @@ internal sealed class FakeDnsServer : IAsyncDisposable
     /// <summary>When true (a recursive resolver), a TXT query on a CNAME also gets the target's TXT records.</summary>
     public bool ChaseCnames { get; set; } = true;
 
+    /// <summary>What happens to queries over TCP (the retry after a truncated UDP answer).</summary>
+    public TcpFault Tcp { get; set; }
+
     /// <summary>Added before every answer, to stand for network latency (benchmarks).</summary>
     public TimeSpan ResponseDelay { get; set; }
 
@@ -103,6 +106,18 @@ internal sealed class FakeDnsServer : IAsyncDisposable
         if (e.TransportProtocol == TransportProtocol.Tcp)
         {
             Interlocked.Increment(ref _tcpQueries);
+            if (Tcp == TcpFault.Drop)
+            {
+                e.Response = null;
+                return;
+            }
+
+            if (Tcp == TcpFault.Silent)
+            {
+                await SilenceAsync();
+                e.Response = null;
+                return;
+            }
         }
 
         if (ResponseDelay > TimeSpan.Zero)
@@ -125,20 +140,7 @@ internal sealed class FakeDnsServer : IAsyncDisposable
 
             if (entry.Silent)
             {
-                var inFlight = Interlocked.Increment(ref _silentInFlight);
-                InterlockedMax(ref _maxSilentInFlight, inFlight);
-                try
-                {
-                    await Task.Delay(TimeSpan.FromSeconds(30), _stopping.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                }
-                finally
-                {
-                    Interlocked.Decrement(ref _silentInFlight);
-                }
-
+                await SilenceAsync();
                 e.Response = null;
                 return;
             }
@@ -174,6 +176,23 @@ internal sealed class FakeDnsServer : IAsyncDisposable
         }
 
         e.Response = response;
+    }
+
+    private async Task SilenceAsync()
+    {
+        var inFlight = Interlocked.Increment(ref _silentInFlight);
+        InterlockedMax(ref _maxSilentInFlight, inFlight);
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(30), _stopping.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _silentInFlight);
+        }
     }
 
     private static void InterlockedMax(ref int target, int value)
@@ -217,4 +236,17 @@ internal sealed class FakeDnsServer : IAsyncDisposable
     }
 
     private sealed record Entry(string[][]? Txt = null, string? Cname = null, bool ServFail = false, bool Silent = false);
+}
+
+/// <summary>How <see cref="FakeDnsServer"/> treats queries over TCP.</summary>
+internal enum TcpFault
+{
+    /// <summary>Answered like UDP ones, without the size limit.</summary>
+    None,
+
+    /// <summary>Never answered: the client times out.</summary>
+    Silent,
+
+    /// <summary>No answer at all: the server closes the connection.</summary>
+    Drop,
 }

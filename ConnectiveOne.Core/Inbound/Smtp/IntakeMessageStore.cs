@@ -16,6 +16,19 @@ internal sealed class IntakeMessageStore(InboundIntake intake, TechnicalAddressL
     public async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer,
         CancellationToken cancellationToken)
     {
+        // SmtpServer un-stuffs dots only after a CRLF inside the data, but the first line follows the CRLF of the DATA
+        // command, which it has consumed: RFC 5321 §4.5.2 is applied to that line here.
+        Span<byte> head = stackalloc byte[3];
+        var headLength = (int)Math.Min(head.Length, buffer.Length);
+        buffer.Slice(0, headLength).CopyTo(head);
+        if (headLength > 0 && head[0] == (byte)'.')
+        {
+            // A lone dot there ended the message at once; what followed was meant as commands, not as this message.
+            if (headLength == 3 && head[1] == (byte)'\r' && head[2] == (byte)'\n')
+                return new SmtpResponse(SmtpReplyCode.TransactionFailed, "5.6.0 Empty message: the data ended at its first line");
+            buffer = buffer.Slice(1);
+        }
+
         if (buffer.Length > intake.MaxMessageBytes)
             return new SmtpResponse(SmtpReplyCode.SizeLimitExceeded, $"5.3.4 Message too big: the limit is {intake.MaxMessageBytes} bytes");
 
@@ -31,7 +44,7 @@ internal sealed class IntakeMessageStore(InboundIntake intake, TechnicalAddressL
         var envelopeSender = RecipientFilter.Address(transaction.From) ?? "";
         try
         {
-            await intake.AcceptAsync(buffer.ToArray(), recipients, envelopeSender, "smtp", cancellationToken);
+            await intake.AcceptAsync(WithFinalLineEnd(buffer), recipients, envelopeSender, "smtp", cancellationToken);
             return new SmtpResponse(SmtpReplyCode.Ok, "2.0.0 Stored");
         }
         catch (MessageTooLargeException)
@@ -43,5 +56,18 @@ internal sealed class IntakeMessageStore(InboundIntake intake, TechnicalAddressL
             logger.LogWarning(ex, "SMTP session {SessionId}: message not stored, answered 451", context.SessionId);
             return new SmtpResponse(SmtpReplyCode.Aborted, "4.3.0 Could not store the message right now; try again later");
         }
+    }
+
+    /// <summary>
+    /// The message as sent: SmtpServer counts the CRLF that ends the last line as part of CRLF.CRLF and leaves it
+    /// out, so without it a message from SMTP would differ from the same message from a webhook.
+    /// </summary>
+    private static byte[] WithFinalLineEnd(ReadOnlySequence<byte> buffer)
+    {
+        var raw = new byte[buffer.Length + 2];
+        buffer.CopyTo(raw);
+        raw[^2] = (byte)'\r';
+        raw[^1] = (byte)'\n';
+        return raw;
     }
 }

@@ -1,7 +1,10 @@
 using System.IO.Pipelines;
+using System.Net;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Microsoft.Extensions.Logging;
 using SmtpServer;
 using SmtpServer.IO;
 using SmtpServer.Net;
@@ -10,41 +13,68 @@ namespace ConnectiveOne.Core.Inbound.Smtp;
 
 /// <summary>
 /// SmtpServer's listener leaves Nagle on, which costs ~40 ms per message with pipelining clients (delayed
-/// ACK meets a small reply). This one sets TCP_NODELAY on every accepted socket and caps the number of
-/// sessions served at once: beyond the cap, connections wait in the listen backlog.
+/// ACK meets a small reply). This one sets TCP_NODELAY on every accepted socket, caps the sessions served at
+/// once (in all and per client address: beyond either cap a connection gets 421 at once instead of waiting
+/// unanswered), and closes a session whose client sends nothing for the command timeout, in DATA as well.
 /// </summary>
-internal sealed class NoDelayEndpointListenerFactory(int maxSessions) : IEndpointListenerFactory
+internal sealed class NoDelayEndpointListenerFactory(SessionLimits limits, TimeSpan idleTimeout, ILogger logger) : IEndpointListenerFactory
 {
-    private readonly SemaphoreSlim _sessions = new(maxSessions, maxSessions);
-
     /// <summary>Where the first endpoint listens (port 0 resolved), once started.</summary>
-    public System.Net.IPEndPoint? BoundEndpoint { get; private set; }
+    public IPEndPoint? BoundEndpoint { get; private set; }
 
     public IEndpointListener CreateListener(IEndpointDefinition endpointDefinition)
     {
         var listener = new TcpListener(endpointDefinition.Endpoint);
         listener.Start();
-        BoundEndpoint ??= (System.Net.IPEndPoint)listener.LocalEndpoint;
-        return new Listener(listener, _sessions);
+        BoundEndpoint ??= (IPEndPoint)listener.LocalEndpoint;
+        return new Listener(listener, limits, idleTimeout, logger);
     }
 
-    private sealed class Listener(TcpListener listener, SemaphoreSlim sessions) : IEndpointListener
+    private sealed class Listener(TcpListener listener, SessionLimits limits, TimeSpan idleTimeout, ILogger logger) : IEndpointListener
     {
         public async Task<ISecurableDuplexPipe> GetPipeAsync(ISessionContext context, CancellationToken cancellationToken)
         {
-            await sessions.WaitAsync(cancellationToken);
-            try
+            while (true)
             {
                 var client = await listener.AcceptTcpClientAsync(cancellationToken);
-                client.NoDelay = true;
-                context.Properties[EndpointListener.LocalEndPointKey] = client.Client.LocalEndPoint!;
-                context.Properties[EndpointListener.RemoteEndPointKey] = client.Client.RemoteEndPoint!;
-                return new PlainPipe(client, sessions);
+                var remote = (IPEndPoint)client.Client.RemoteEndPoint!;
+                if (limits.TryEnter(remote.Address) is { } refusal)
+                {
+                    logger.LogDebug("SMTP connection from {Remote} refused: {Reply}", remote.Address, refusal);
+                    Refuse(client, refusal);
+                    continue;
+                }
+                try
+                {
+                    client.NoDelay = true;
+                    context.Properties[EndpointListener.LocalEndPointKey] = client.Client.LocalEndPoint!;
+                    context.Properties[EndpointListener.RemoteEndPointKey] = remote;
+                    return new PlainPipe(client, idleTimeout, () => limits.Exit(remote.Address));
+                }
+                catch
+                {
+                    limits.Exit(remote.Address);
+                    client.Dispose();
+                    throw;
+                }
             }
-            catch
+        }
+
+        /// <summary>Answers in place of the greeting and closes; a fresh socket's send buffer is empty, so this does not block.</summary>
+        private static void Refuse(TcpClient client, string reply)
+        {
+            try
             {
-                sessions.Release();
-                throw;
+                client.Client.Send(Encoding.ASCII.GetBytes(reply + "\r\n"));
+                client.Client.Shutdown(SocketShutdown.Send);
+            }
+            catch (SocketException)
+            {
+                // The client is gone already.
+            }
+            finally
+            {
+                client.Dispose();
             }
         }
 
@@ -55,15 +85,15 @@ internal sealed class NoDelayEndpointListenerFactory(int maxSessions) : IEndpoin
     private sealed class PlainPipe : ISecurableDuplexPipe
     {
         private readonly TcpClient _client;
-        private readonly SemaphoreSlim _sessions;
+        private readonly Action _release;
         private int _disposed;
 
-        public PlainPipe(TcpClient client, SemaphoreSlim sessions)
+        public PlainPipe(TcpClient client, TimeSpan idleTimeout, Action release)
         {
             _client = client;
-            _sessions = sessions;
+            _release = release;
             var stream = client.GetStream();
-            Input = PipeReader.Create(stream);
+            Input = new IdleTimeoutPipeReader(PipeReader.Create(stream), idleTimeout);
             Output = PipeWriter.Create(stream);
         }
 
@@ -80,7 +110,7 @@ internal sealed class NoDelayEndpointListenerFactory(int maxSessions) : IEndpoin
             if (Interlocked.Exchange(ref _disposed, 1) != 0)
                 return;
             _client.Dispose();
-            _sessions.Release();
+            _release();
         }
     }
 }

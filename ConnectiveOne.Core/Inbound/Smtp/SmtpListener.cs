@@ -60,11 +60,14 @@ public sealed class SmtpListener(IServiceProvider services, IOptions<ConnectiveO
             .ServerName(options.Value.InboundDomain)
             .Endpoint(e => e.Endpoint(endpoint).SessionTimeout(TimeSpan.FromMinutes(10)))
             .MaxMessageSize(maxBytes, MaxMessageSizeHandling.Strict)
-            .CommandWaitTimeout(TimeSpan.FromSeconds(smtp.CommandTimeoutSeconds))
+            // The idle limit is the listener's (421, in DATA too); SmtpServer's own limit, a second later, only ends a
+            // command line trickled in too slowly (it answers 221).
+            .CommandWaitTimeout(TimeSpan.FromSeconds(smtp.CommandTimeoutSeconds + 1))
             .MaxRetryCount(5)
             .Build();
 
-        var listeners = new NoDelayEndpointListenerFactory(smtp.MaxSessions);
+        var listeners = new NoDelayEndpointListenerFactory(new SessionLimits(smtp.MaxSessions, smtp.MaxSessionsPerAddress),
+            TimeSpan.FromSeconds(smtp.CommandTimeoutSeconds), logger);
         var provider = new SmtpServer.ComponentModel.ServiceProvider();
         provider.Add(listeners);
         provider.Add(new RecipientFilter(services.GetRequiredService<TechnicalAddressLookup>(), smtp.MaxRecipients, smtp.MaxMessageBytes));
