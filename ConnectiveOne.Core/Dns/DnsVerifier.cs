@@ -13,8 +13,13 @@ public sealed class DnsVerifier
     /// <summary>CNAME chains longer than this are treated as broken.</summary>
     public const int MaxCnameHops = 8;
 
+    /// <summary>How long the SPF records of other domains (the relay's include tree) are reused.</summary>
+    public static readonly TimeSpan ThirdPartyTtl = TimeSpan.FromMinutes(10);
+
     private readonly LookupClient _client;
     private readonly TimeProvider _timeProvider;
+    private readonly ConcurrentDictionary<string, (TxtLookupResult Result, DateTimeOffset Until)> _thirdParty =
+        new(StringComparer.OrdinalIgnoreCase);
 
     public DnsVerifier(IOptions<DnsOptions> options, TimeProvider timeProvider)
     {
@@ -41,12 +46,15 @@ public sealed class DnsVerifier
     /// </summary>
     public async Task<DomainCheckResult> CheckAsync(DomainDnsSettings settings, CancellationToken cancellationToken)
     {
-        // Per-check memo only: the same name (the apex, a shared include) is asked once per check, never across checks.
+        // Per-check memo: the same name (the apex, a shared include) is asked once per check. The customer's own names
+        // are never reused across checks, so a fix shows on the next one; other domains' SPF records (the relay's
+        // include tree, identical for every customer) are reused for a few minutes, which keeps a check to one round trip.
+        var domain = settings.Domain;
         var memo = new ConcurrentDictionary<string, Lazy<Task<TxtLookupResult>>>(StringComparer.OrdinalIgnoreCase);
         Task<TxtLookupResult> LookupAsync(string name, CancellationToken ct) =>
-            memo.GetOrAdd(name.TrimEnd('.'), n => new Lazy<Task<TxtLookupResult>>(() => LookupTxtAsync(n, ct))).Value;
+            memo.GetOrAdd(name.TrimEnd('.'), n => new Lazy<Task<TxtLookupResult>>(() =>
+                IsOwnName(n, domain) ? LookupTxtAsync(n, ct) : LookupThirdPartyAsync(n, ct))).Value;
 
-        var domain = settings.Domain;
         var apexTask = LookupAsync(domain, cancellationToken);
         var dmarcTask = LookupAsync(DnsRecordPlanner.DmarcHost(domain), cancellationToken);
         var dkimTasks = settings.DkimKeys.ToDictionary(
@@ -129,6 +137,21 @@ public sealed class DnsVerifier
         }
 
         return TxtLookupResult.NoAnswer; // still CNAMEs after MaxCnameHops queries
+    }
+
+    private static bool IsOwnName(string name, string domain) =>
+        name.Equals(domain, StringComparison.OrdinalIgnoreCase) || name.EndsWith("." + domain, StringComparison.OrdinalIgnoreCase);
+
+    private async Task<TxtLookupResult> LookupThirdPartyAsync(string name, CancellationToken cancellationToken)
+    {
+        var now = _timeProvider.GetUtcNow();
+        if (_thirdParty.TryGetValue(name, out var cached) && cached.Until > now)
+            return cached.Result;
+        var result = await LookupTxtAsync(name, cancellationToken);
+        // A server that did not answer is asked again next time.
+        if (result.Status != TxtLookupStatus.NoAnswer)
+            _thirdParty[name] = (result, now + ThirdPartyTtl);
+        return result;
     }
 
     private static async Task<SpfLookupCount?> CountSpfLookupsAsync(

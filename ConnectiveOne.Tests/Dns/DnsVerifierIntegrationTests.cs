@@ -109,6 +109,22 @@ public sealed class DnsVerifierIntegrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_relays_include_tree_is_reused_between_checks_but_the_domains_own_names_are_asked_every_time()
+    {
+        await CheckAsync();
+        var first = _dns.QueryCount;
+        await CheckAsync();
+        var second = _dns.QueryCount - first;
+
+        // apex, _dmarc, k1, k2 every time; mailgun.org and _spf.mailgun.org only on the first check.
+        Assert.Equal(6, first);
+        Assert.Equal(4, second);
+
+        _dns.SetTxt(Domain, "v=spf1 -all");
+        Assert.Contains("v=spf1 -all", Record(await CheckAsync(), RecordPurpose.Spf).Found);
+    }
+
+    [Fact]
     public async Task All_names_of_a_domain_are_looked_up_concurrently()
     {
         _dns.SetSilent(Domain);
