@@ -141,7 +141,11 @@ public sealed class MessagePreparer(AttachmentStore attachments, IOptions<Connec
         var contentId = string.IsNullOrWhiteSpace(entity.ContentId) ? null : MessageIds.Normalize(entity.ContentId);
         var name = SafeFileName(fileName) ?? $"part-{index + 1}{Extension(contentType)}";
         var isInline = contentId is not null && entity.ContentDisposition?.IsAttachment != true;
-        return new StoredAttachment(Cut(name, 255)!, Cut(contentType, 255)!, content.LongLength, attachments.Save(content), contentId, isInline);
+        var staged = attachments.Stage(content);
+        return new StoredAttachment(Cut(name, 255)!, Cut(contentType, 255)!, content.LongLength, staged.Sha256, contentId, isInline)
+        {
+            TempFile = staged.TempFile,
+        };
     }
 
     private static PreparedMessage Unparsed(byte[] raw, string? envelopeSender, string error) => new()

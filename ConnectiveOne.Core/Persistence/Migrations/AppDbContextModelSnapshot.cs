@@ -498,10 +498,10 @@ namespace ConnectiveOne.Core.Persistence.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("MessageIdHeader");
-
                     b.HasIndex("AddressId", "DedupKey")
                         .IsUnique();
+
+                    b.HasIndex("AddressId", "MessageIdHeader");
 
                     b.HasIndex("TicketId", "FromAddress");
 
@@ -689,7 +689,7 @@ namespace ConnectiveOne.Core.Persistence.Migrations
             modelBuilder.Entity("ConnectiveOne.Core.Tickets.RawMessage", b =>
                 {
                     b.HasOne("ConnectiveOne.Core.Tickets.TicketMessage", null)
-                        .WithOne()
+                        .WithOne("Raw")
                         .HasForeignKey("ConnectiveOne.Core.Tickets.RawMessage", "MessageId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
@@ -784,6 +784,8 @@ namespace ConnectiveOne.Core.Persistence.Migrations
             modelBuilder.Entity("ConnectiveOne.Core.Tickets.TicketMessage", b =>
                 {
                     b.Navigation("Attachments");
+
+                    b.Navigation("Raw");
                 });
 #pragma warning restore 612, 618
         }
