@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using ConnectiveOne.Core;
+using ConnectiveOne.Core.Events;
 using ConnectiveOne.Core.Inbound.Intake;
 using ConnectiveOne.Core.Persistence;
 using ConnectiveOne.Tests.TestSupport;
@@ -150,6 +151,25 @@ public sealed class InboundMailTests : IAsyncLifetime
         Assert.All(hashes, h => Assert.NotNull(store.Find(h)));
         var dataPath = _inbound.App.Services.GetRequiredService<IOptions<ConnectiveOneOptions>>().Value.DataPath;
         Assert.Empty(Directory.GetFiles(Path.Combine(dataPath, "attachments"), "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task Stored_mail_is_announced_to_subscribers_after_the_commit()
+    {
+        var address = await InboundAddresses.AddAsync(_inbound.App.Services, "events@acme.test");
+        var created = new TaskCompletionSource<ChangeEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = _inbound.App.Services.GetRequiredService<ChangeNotifier>().Subscribe(change =>
+        {
+            if (change.Kind == ChangeKind.TicketCreated)
+                created.TrySetResult(change);
+        });
+        var message = Thread("dora@customer.test", "Tell everyone")[0];
+        await _inbound.SendAsync(message, address.TechnicalAddress);
+
+        var change = await created.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var ticket = await OnlyTicketOfAsync("dora@customer.test");
+        Assert.Equal(ticket.GetProperty("id").GetInt64().ToString(), change.Id);
+        Assert.Equal("Tell everyone", change.Summary);
     }
 
     [Fact]

@@ -34,6 +34,15 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore at
         FullMode = BoundedChannelFullMode.Wait,
     });
 
+    // Change events leave the writer through their own queue and loop: subscribers (open pages, the live hub) run
+    // synchronously in ChangeNotifier, and a slow one must not hold up the next group commit. If they fall more
+    // than this many batches behind, the oldest notifications are dropped (pages still show the data on reload).
+    private readonly Channel<List<ChangeEvent>> _events = Channel.CreateBounded<List<ChangeEvent>>(new BoundedChannelOptions(1024)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.DropOldest,
+    });
+
     private sealed record Pending(PreparedMessage Message, IReadOnlyList<Guid> AddressIds, TaskCompletionSource<IntakeResult> Done)
     {
         public long QueuedAt { get; } = Stopwatch.GetTimestamp();
@@ -49,6 +58,7 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore at
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var publishing = Task.Run(PublishLoopAsync, CancellationToken.None);
         var batch = new List<Pending>(MaxBatch);
         try
         {
@@ -68,6 +78,17 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore at
         while (_queue.Reader.TryRead(out var left))
             left.Done.TrySetException(new OperationCanceledException("The server is stopping."));
         await DropContextAsync();
+        _events.Writer.TryComplete();
+        await publishing;
+    }
+
+    private async Task PublishLoopAsync()
+    {
+        await foreach (var events in _events.Reader.ReadAllAsync())
+        {
+            foreach (var change in events)
+                notifier.Publish(change);
+        }
     }
 
     private async Task WriteBatchAsync(List<Pending> batch)
@@ -113,8 +134,8 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore at
 
     private void Publish(List<ChangeEvent> events)
     {
-        foreach (var change in events)
-            notifier.Publish(change);
+        if (events.Count > 0)
+            _events.Writer.TryWrite(events);
     }
 
     // The batch finishes even while the app stops: its senders are waiting for the answer.
