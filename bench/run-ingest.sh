@@ -27,8 +27,10 @@ for r in $(seq "$RUNS"); do
   timeout 600 $LOAD --port $SMTP --n 2000 --conns 4 --data "$DATA" --timeout 540 \
     --count-sqlite "$dir/data/connectiveone.db" --count-sql "SELECT COUNT(DISTINCT DedupKey) FROM Messages" \
     --server-pid "$SPID" --label connectiveone --out "$dir/load.jsonl" | tail -1
-  rss=$(stop_server "$dir/server.log")
-  python3 -c "import json; d=json.loads(open('$dir/load.jsonl').read().splitlines()[-1]); d['server_maxrss_mb']=float('$rss'); print(json.dumps(d))" >> "$RESULTS/connectiveone.jsonl"
+  rss=$(stop_server "$dir/server.log" | tail -1)
+  sleep 0.5; [ -n "$rss" ] || rss=$(awk -F: '/Maximum resident set size/ {printf "%.1f\n", $2/1024}' "$dir/server.log.time")
+  # When /usr/bin/time's report is not there yet, the load tool's VmHWM sample stands in.
+  python3 -c "import json; d=json.loads(open('$dir/load.jsonl').read().splitlines()[-1]); d['server_maxrss_mb']=float('${rss:-0}') or d['server_vmhwm_mb']; print(json.dumps(d))" >> "$RESULTS/connectiveone.jsonl"
   echo "[c1-$r] peak RSS ${rss} MB"
   cd - >/dev/null
 done
