@@ -52,7 +52,7 @@ public sealed class PreparedMessage
     public static string InlinePlaceholder(int index) => $"__c1inline{index}__";
 
     /// <summary>How long preparing took (for the writer's Debug timing breakdown).</summary>
-    public TimeSpan PrepareTime { get; set; }
+    public TimeSpan PrepareTime { get; internal set; }
 
     /// <summary>Automatic mail (auto-replies, bounces, loops, lists) never reopens a ticket.</summary>
     public bool IsAutomatic => (Flags & (MessageFlags.AutoReply | MessageFlags.Bounce | MessageFlags.Loop | MessageFlags.Bulk)) != 0;
