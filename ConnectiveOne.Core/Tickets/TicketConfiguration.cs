@@ -38,7 +38,9 @@ internal sealed class TicketMessageConfiguration : IEntityTypeConfiguration<Tick
         // One message per (address, Message-ID or content hash): duplicates from retries, or from SMTP and a
         // webhook at once, are refused by the database itself.
         message.HasIndex(m => new { m.AddressId, m.DedupKey }).IsUnique();
-        message.HasIndex(m => m.MessageIdHeader);
+        // Threading looks up Message-IDs within one address; with only an index on the Message-ID, SQLite
+        // picked the (AddressId, DedupKey) index and scanned every message of a busy address per lookup.
+        message.HasIndex(m => new { m.AddressId, m.MessageIdHeader });
         message.HasIndex(m => new { m.TicketId, m.ReceivedAt });
         message.HasIndex(m => new { m.TicketId, m.FromAddress });
         message.HasMany(m => m.Attachments).WithOne().HasForeignKey(a => a.MessageId).OnDelete(DeleteBehavior.Cascade);

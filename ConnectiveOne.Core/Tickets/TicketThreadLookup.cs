@@ -15,29 +15,40 @@ namespace ConnectiveOne.Core.Tickets;
 /// </remarks>
 public sealed class TicketThreadLookup(AppDbContext db, Guid addressId) : IThreadLookup
 {
-    public async Task<IReadOnlyList<TicketThreadSecret>> FindTicketSecretsAsync(IReadOnlyCollection<long> ticketNumbers, CancellationToken cancellationToken) =>
-        await db.Tickets.AsNoTracking()
-            .Where(t => t.AddressId == addressId && ticketNumbers.Contains(t.Id))
-            .Select(t => new TicketThreadSecret(t.Id, t.Id, t.ThreadToken))
-            .ToListAsync(cancellationToken);
+    // Compiled once: intake threads every message, and EF's per-call query cache lookup was a visible share of it.
+    private static readonly Func<AppDbContext, Guid, long[], IAsyncEnumerable<TicketThreadSecret>> Secrets = EF.CompileAsyncQuery(
+        (AppDbContext db, Guid addressId, long[] numbers) => db.Tickets.AsNoTracking()
+            .Where(t => t.AddressId == addressId && numbers.Contains(t.Id))
+            .Select(t => new TicketThreadSecret(t.Id, t.Id, t.ThreadToken)));
 
-    public async Task<IReadOnlyList<StoredMessageId>> FindByMessageIdsAsync(IReadOnlyCollection<string> messageIds, CancellationToken cancellationToken) =>
-        await db.Messages.AsNoTracking()
-            .Where(m => m.AddressId == addressId && m.MessageIdHeader != null && messageIds.Contains(m.MessageIdHeader))
-            .Select(m => new StoredMessageId(m.MessageIdHeader!, m.TicketId))
-            .ToListAsync(cancellationToken);
+    private static readonly Func<AppDbContext, Guid, string[], IAsyncEnumerable<StoredMessageId>> ByMessageIds = EF.CompileAsyncQuery(
+        (AppDbContext db, Guid addressId, string[] ids) => db.Messages.AsNoTracking()
+            .Where(m => m.AddressId == addressId && m.MessageIdHeader != null && ids.Contains(m.MessageIdHeader))
+            .Select(m => new StoredMessageId(m.MessageIdHeader!, m.TicketId)));
 
-    public async Task<long?> FindTicketWithParticipantAsync(long ticketNumber, string senderAddress, CancellationToken cancellationToken) =>
-        await db.Tickets.AsNoTracking()
-            .Where(t => t.Id == ticketNumber && t.AddressId == addressId
-                        && (t.CustomerEmail == senderAddress || t.Messages.Any(m => m.FromAddress == senderAddress)))
+    private static readonly Func<AppDbContext, Guid, long, string, Task<long?>> WithParticipant = EF.CompileAsyncQuery(
+        (AppDbContext db, Guid addressId, long number, string sender) => db.Tickets.AsNoTracking()
+            .Where(t => t.Id == number && t.AddressId == addressId
+                        && (t.CustomerEmail == sender || t.Messages.Any(m => m.FromAddress == sender)))
             .Select(t => (long?)t.Id)
-            .FirstOrDefaultAsync(cancellationToken);
+            .FirstOrDefault());
 
-    public async Task<RecentTicket?> FindRecentBySenderAndSubjectAsync(string senderAddress, string subjectKey, DateTimeOffset since, CancellationToken cancellationToken) =>
-        await db.Tickets.AsNoTracking()
-            .Where(t => t.AddressId == addressId && t.CustomerEmail == senderAddress && t.SubjectKey == subjectKey && t.LastMessageAt >= since)
+    private static readonly Func<AppDbContext, Guid, string, string, DateTimeOffset, Task<RecentTicket?>> Recent = EF.CompileAsyncQuery(
+        (AppDbContext db, Guid addressId, string sender, string subjectKey, DateTimeOffset since) => db.Tickets.AsNoTracking()
+            .Where(t => t.AddressId == addressId && t.CustomerEmail == sender && t.SubjectKey == subjectKey && t.LastMessageAt >= since)
             .OrderByDescending(t => t.LastMessageAt)
             .Select(t => new RecentTicket(t.Id, t.LastMessageAt))
-            .FirstOrDefaultAsync(cancellationToken);
+            .FirstOrDefault());
+
+    public async Task<IReadOnlyList<TicketThreadSecret>> FindTicketSecretsAsync(IReadOnlyCollection<long> ticketNumbers, CancellationToken cancellationToken) =>
+        await Secrets(db, addressId, [.. ticketNumbers]).ToListAsync(cancellationToken);
+
+    public async Task<IReadOnlyList<StoredMessageId>> FindByMessageIdsAsync(IReadOnlyCollection<string> messageIds, CancellationToken cancellationToken) =>
+        await ByMessageIds(db, addressId, [.. messageIds]).ToListAsync(cancellationToken);
+
+    public Task<long?> FindTicketWithParticipantAsync(long ticketNumber, string senderAddress, CancellationToken cancellationToken) =>
+        WithParticipant(db, addressId, ticketNumber, senderAddress);
+
+    public Task<RecentTicket?> FindRecentBySenderAndSubjectAsync(string senderAddress, string subjectKey, DateTimeOffset since, CancellationToken cancellationToken) =>
+        Recent(db, addressId, senderAddress, subjectKey, since);
 }

@@ -4,11 +4,15 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using ConnectiveOne.Core;
+using ConnectiveOne.Core.Events;
+using ConnectiveOne.Core.Inbound.Intake;
 using ConnectiveOne.Core.Persistence;
 using ConnectiveOne.Tests.TestSupport;
 using MailKit.Net.Smtp;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using MimeKit;
 
 namespace ConnectiveOne.Tests.Inbound;
@@ -112,6 +116,60 @@ public sealed class InboundMailTests : IAsyncLifetime
         await Task.WhenAll(tasks);
         var count = await ReadAsync(db => db.Messages.CountAsync(m => m.AddressId == address.Id));
         Assert.Equal(1, count);
+    }
+
+    [Fact]
+    public async Task Replies_queued_with_their_parents_join_them_and_repeats_in_the_same_batch_add_nothing()
+    {
+        // Everything is queued before the writer can drain it, so parents, replies and repeats share group
+        // commits: threading and duplicate checks must see the batch's unsaved messages.
+        var address = await InboundAddresses.AddAsync(_inbound.App.Services, "batch@acme.test");
+        var recipient = new InboundAddress(address.Id, address.Email, address.TechnicalAddress);
+        var intake = _inbound.App.Services.GetRequiredService<InboundIntake>();
+        var threads = Enumerable.Range(0, 20).Select(i => Thread($"batch{i}@customer.test", $"Queued together {i}")).ToList();
+        foreach (var reply in threads.SelectMany(t => t.Skip(1)))
+        {
+            reply.From.Clear(); // a colleague answers: only the Message-IDs can join it to the ticket
+            reply.From.Add(MailboxAddress.Parse("colleague@customer.test"));
+        }
+        foreach (var thread in threads.Where((_, i) => i % 2 == 0))
+            thread[0].Body = new Multipart("mixed")
+            {
+                new TextPart("plain") { Text = "See the log." },
+                new MimePart("application", "octet-stream") { FileName = "log.bin", Content = new MimeContent(new MemoryStream(Encoding.UTF8.GetBytes($"log of {thread[0].MessageId}"))) },
+            };
+        var raw = threads.SelectMany(t => t).Select(m => Encoding.UTF8.GetBytes(m.ToString())).ToList();
+        var results = await Task.WhenAll(raw.Concat(raw).Select(bytes => intake.AcceptAsync(bytes, [recipient], "", "test", CancellationToken.None)));
+
+        Assert.Equal(raw.Count, results.Count(r => r.Deliveries.Single().Outcome == IntakeOutcome.Stored));
+        Assert.Equal(raw.Count, results.Count(r => r.Deliveries.Single().Outcome == IntakeOutcome.Duplicate));
+        for (var i = 0; i < threads.Count; i++)
+            AssertThread(await OnlyTicketOfAsync($"batch{i}@customer.test"), threads[i]);
+        var store = _inbound.App.Services.GetRequiredService<AttachmentStore>();
+        var hashes = await ReadAsync(db => db.Attachments.Select(a => a.Sha256).ToListAsync());
+        Assert.Equal(threads.Count / 2, hashes.Count);
+        Assert.All(hashes, h => Assert.NotNull(store.Find(h)));
+        var dataPath = _inbound.App.Services.GetRequiredService<IOptions<ConnectiveOneOptions>>().Value.DataPath;
+        Assert.Empty(Directory.GetFiles(Path.Combine(dataPath, "attachments"), "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task Stored_mail_is_announced_to_subscribers_after_the_commit()
+    {
+        var address = await InboundAddresses.AddAsync(_inbound.App.Services, "events@acme.test");
+        var created = new TaskCompletionSource<ChangeEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = _inbound.App.Services.GetRequiredService<ChangeNotifier>().Subscribe(change =>
+        {
+            if (change.Kind == ChangeKind.TicketCreated)
+                created.TrySetResult(change);
+        });
+        var message = Thread("dora@customer.test", "Tell everyone")[0];
+        await _inbound.SendAsync(message, address.TechnicalAddress);
+
+        var change = await created.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var ticket = await OnlyTicketOfAsync("dora@customer.test");
+        Assert.Equal(ticket.GetProperty("id").GetInt64().ToString(), change.Id);
+        Assert.Equal("Tell everyone", change.Summary);
     }
 
     [Fact]

@@ -4,30 +4,56 @@ using Microsoft.Extensions.Options;
 namespace ConnectiveOne.Core.Inbound.Intake;
 
 /// <summary>
-/// Attachment contents, stored once per SHA-256 under <c>data/attachments/ab/cdef…</c>. A file is written to a
-/// temporary name, flushed to disk and renamed, so a name in the store always means complete content; intake
-/// does this before the database commit that refers to it.
+/// Attachment contents, stored once per SHA-256 under <c>data/attachments/ab/cdef…</c>. Content is first
+/// written to a temporary name (<see cref="Stage"/>, on the SMTP session's thread), then flushed to disk and
+/// renamed (<see cref="FlushAsync"/>, by the intake writer just before the commit that refers to it), so a name
+/// in the store always means complete, durable content, and one batch pays its fsyncs side by side.
 /// </summary>
 public sealed class AttachmentStore(IOptions<ConnectiveOneOptions> options)
 {
     private readonly string _root = Path.Combine(options.Value.DataPath, "attachments");
 
-    /// <summary>Stores <paramref name="content"/> (if not already there) and returns its lower-case hex SHA-256.</summary>
-    public string Save(ReadOnlySpan<byte> content)
+    /// <summary>Content written but not yet durable: <see cref="TempFile"/> is null when the store already had it.</summary>
+    public sealed record Staged(string Sha256, string? TempFile);
+
+    /// <summary>Writes <paramref name="content"/> to a temporary file unless the store has it; not yet durable.</summary>
+    public Staged Stage(ReadOnlySpan<byte> content)
     {
         var sha = Convert.ToHexStringLower(SHA256.HashData(content));
         var path = PathOf(sha);
         if (File.Exists(path))
-            return sha;
+            return new Staged(sha, null);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temp = $"{path}.{Guid.NewGuid():N}.tmp";
+        using (var file = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write))
+            RandomAccess.Write(file, content, 0);
+        return new Staged(sha, temp);
+    }
+
+    /// <summary>Makes staged files durable (fsync, side by side) and gives them their final names.</summary>
+    public Task FlushAsync(IEnumerable<StoredAttachment> attachments)
+    {
+        var pending = attachments.Where(a => a.TempFile is not null).ToList();
+        return pending.Count switch
+        {
+            0 => Task.CompletedTask,
+            _ => Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = 16 }, (a, _) =>
+            {
+                Publish(a.TempFile!, a.Sha256);
+                return ValueTask.CompletedTask;
+            }),
+        };
+    }
+
+    private void Publish(string temp, string sha)
+    {
+        var path = PathOf(sha);
         try
         {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None))
-            {
-                file.Write(content);
-                file.Flush(flushToDisk: true);
-            }
+            if (!File.Exists(temp))
+                return; // an earlier attempt of the same batch already published it
+            using (var file = File.OpenHandle(temp, FileMode.Open, FileAccess.Write))
+                RandomAccess.FlushToDisk(file);
             File.Move(temp, path, overwrite: false);
         }
         catch (IOException) when (File.Exists(path))
@@ -38,7 +64,6 @@ public sealed class AttachmentStore(IOptions<ConnectiveOneOptions> options)
         {
             File.Delete(temp);
         }
-        return sha;
     }
 
     /// <summary>The file of a stored SHA-256, or null when the hash is malformed or the file is missing.</summary>

@@ -17,7 +17,36 @@ public static class HtmlBodySanitizer
     /// <summary>Where a remote image's address goes instead of <c>src</c>.</summary>
     public const string RemoteSourceAttribute = "data-remote-src";
 
+    // One configured instance for all: HtmlSanitizer documents Sanitize() as thread-safe when its settings are not
+    // changed afterwards, and building one (tag/attribute sets, parser configuration) per message cost CPU on the
+    // ingest path. Per-call state reaches the event handlers through a thread-static: Sanitize runs synchronously.
+    private static readonly HtmlSanitizer Shared = Create();
+
+    [ThreadStatic]
+    private static Call? _call;
+
+    private sealed class Call(Func<string, string?> resolveCid)
+    {
+        public Func<string, string?> ResolveCid { get; } = resolveCid;
+        public bool Remote { get; set; }
+    }
+
     public static SanitizedHtml Sanitize(string html, Func<string, string?> resolveCid)
+    {
+        var call = new Call(resolveCid);
+        var outer = _call;
+        _call = call;
+        try
+        {
+            return new SanitizedHtml(Shared.Sanitize(html), call.Remote);
+        }
+        finally
+        {
+            _call = outer;
+        }
+    }
+
+    private static HtmlSanitizer Create()
     {
         var sanitizer = new HtmlSanitizer();
         sanitizer.AllowedTags.Remove("form");
@@ -36,11 +65,10 @@ public static class HtmlBodySanitizer
         foreach (var scheme in (string[])["http", "https", "mailto", "cid"])
             sanitizer.AllowedSchemes.Add(scheme);
 
-        var remote = false;
         sanitizer.FilterUrl += (_, e) =>
         {
-            if (e.OriginalUrl.StartsWith("cid:", StringComparison.OrdinalIgnoreCase))
-                e.SanitizedUrl = resolveCid(Uri.UnescapeDataString(e.OriginalUrl[4..]).Trim('<', '>')) ?? "";
+            if (_call is { } call && e.OriginalUrl.StartsWith("cid:", StringComparison.OrdinalIgnoreCase))
+                e.SanitizedUrl = call.ResolveCid(Uri.UnescapeDataString(e.OriginalUrl[4..]).Trim('<', '>')) ?? "";
         };
         sanitizer.PostProcessNode += (_, e) =>
         {
@@ -59,11 +87,10 @@ public static class HtmlBodySanitizer
                 element.RemoveAttribute(name);
                 if (name == "src")
                     element.SetAttribute(RemoteSourceAttribute, value);
-                remote = true;
+                _call?.Remote = true;
             }
         };
-        var result = sanitizer.Sanitize(html);
-        return new SanitizedHtml(result, remote);
+        return sanitizer;
     }
 
     private static bool IsRemote(string url)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -28,8 +29,10 @@ public sealed class InboundIntake(MessagePreparer preparer, IntakeWriter writer,
             logger.LogInformation("Refused a {Size}-byte message from {Source}: over the {Limit}-byte limit", raw.LongLength, source, MaxMessageBytes);
             throw new MessageTooLargeException(raw.LongLength, MaxMessageBytes);
         }
+        var started = Stopwatch.GetTimestamp();
         var own = recipients.SelectMany(r => new[] { r.Email, r.TechnicalAddress });
         var prepared = preparer.Prepare(raw, envelopeSender, own, cancellationToken);
+        prepared.PrepareTime = Stopwatch.GetElapsedTime(started);
         if (prepared.ParseError is not null)
             logger.LogWarning("Message {DedupKey} from {Source} could not be parsed ({ParseError}); it is stored as raw bytes",
                 prepared.DedupKey, source, prepared.ParseError);

@@ -64,8 +64,11 @@ public sealed class MessagePreparer(AttachmentStore attachments, IOptions<Connec
         var from = message.From.Mailboxes.FirstOrDefault();
 
         var stored = new List<StoredAttachment>();
-        var textPart = message.TextBody is null ? null : FindBody(message, "plain");
-        var htmlPart = message.HtmlBody is null ? null : FindBody(message, "html");
+        // TextBody/HtmlBody decode the part on every call: read each once.
+        var textBody = message.TextBody;
+        var htmlBody = message.HtmlBody;
+        var textPart = textBody is null ? null : FindBody(message, "plain");
+        var htmlPart = htmlBody is null ? null : FindBody(message, "html");
         foreach (var entity in message.BodyParts)
         {
             if (ReferenceEquals(entity, textPart) || ReferenceEquals(entity, htmlPart))
@@ -76,7 +79,7 @@ public sealed class MessagePreparer(AttachmentStore attachments, IOptions<Connec
         }
 
         SanitizedHtml? html = null;
-        if (message.HtmlBody is { } htmlBody)
+        if (htmlBody is not null)
         {
             html = HtmlBodySanitizer.Sanitize(htmlBody, cid =>
             {
@@ -100,7 +103,7 @@ public sealed class MessagePreparer(AttachmentStore attachments, IOptions<Connec
             InReplyTo = Cut(JoinIds(message.Headers, HeaderId.InReplyTo), MaxHeaderText),
             References = Cut(JoinIds(message.Headers, HeaderId.References), MaxHeaderText * 4),
             Date = message.Headers.Contains(HeaderId.Date) ? message.Date : null,
-            Text = message.TextBody,
+            Text = textBody,
             Html = html?.Html,
             HasRemoteImages = html?.HasRemoteImages ?? false,
             Flags = (MessageFlags)(int)classification.Flags,
@@ -141,7 +144,11 @@ public sealed class MessagePreparer(AttachmentStore attachments, IOptions<Connec
         var contentId = string.IsNullOrWhiteSpace(entity.ContentId) ? null : MessageIds.Normalize(entity.ContentId);
         var name = SafeFileName(fileName) ?? $"part-{index + 1}{Extension(contentType)}";
         var isInline = contentId is not null && entity.ContentDisposition?.IsAttachment != true;
-        return new StoredAttachment(Cut(name, 255)!, Cut(contentType, 255)!, content.LongLength, attachments.Save(content), contentId, isInline);
+        var staged = attachments.Stage(content);
+        return new StoredAttachment(Cut(name, 255)!, Cut(contentType, 255)!, content.LongLength, staged.Sha256, contentId, isInline)
+        {
+            TempFile = staged.TempFile,
+        };
     }
 
     private static PreparedMessage Unparsed(byte[] raw, string? envelopeSender, string error) => new()

@@ -3,8 +3,12 @@ using MimeKit;
 
 namespace ConnectiveOne.Core.Inbound.Intake;
 
-/// <summary>An attachment already written to the <see cref="AttachmentStore"/>.</summary>
-public sealed record StoredAttachment(string FileName, string ContentType, long Size, string Sha256, string? ContentId, bool IsInline);
+/// <summary>An attachment written to the <see cref="AttachmentStore"/>; durable once the writer flushed <see cref="TempFile"/>.</summary>
+public sealed record StoredAttachment(string FileName, string ContentType, long Size, string Sha256, string? ContentId, bool IsInline)
+{
+    /// <summary>The staged file still to be flushed and renamed, or null when the store already holds the content.</summary>
+    public string? TempFile { get; init; }
+}
 
 /// <summary>
 /// Everything intake learned from a message before it reaches the writer: parsed on the caller's thread (so
@@ -46,6 +50,9 @@ public sealed class PreparedMessage
 
     /// <summary>The placeholder for attachment <paramref name="index"/> in <see cref="Html"/>, replaced by its id after insert.</summary>
     public static string InlinePlaceholder(int index) => $"__c1inline{index}__";
+
+    /// <summary>How long preparing took (for the writer's Debug timing breakdown).</summary>
+    public TimeSpan PrepareTime { get; internal set; }
 
     /// <summary>Automatic mail (auto-replies, bounces, loops, lists) never reopens a ticket.</summary>
     public bool IsAutomatic => (Flags & (MessageFlags.AutoReply | MessageFlags.Bounce | MessageFlags.Loop | MessageFlags.Bulk)) != 0;

@@ -586,10 +586,10 @@ namespace ConnectiveOne.Core.Persistence.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("MessageIdHeader");
-
                     b.HasIndex("AddressId", "DedupKey")
                         .IsUnique();
+
+                    b.HasIndex("AddressId", "MessageIdHeader");
 
                     b.HasIndex("TicketId", "FromAddress");
 
