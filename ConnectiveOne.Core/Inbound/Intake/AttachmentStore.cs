@@ -30,6 +30,15 @@ public sealed class AttachmentStore(IOptions<ConnectiveOneOptions> options)
         return new Staged(sha, temp);
     }
 
+    /// <summary>Stores content durably at once (stage, flush, rename) and returns its SHA-256: for single writes such as a reply's attachments.</summary>
+    public string Save(ReadOnlySpan<byte> content)
+    {
+        var staged = Stage(content);
+        if (staged.TempFile is { } temp)
+            Publish(temp, staged.Sha256);
+        return staged.Sha256;
+    }
+
     /// <summary>Makes staged files durable (fsync, side by side) and gives them their final names.</summary>
     public Task FlushAsync(IEnumerable<StoredAttachment> attachments)
     {

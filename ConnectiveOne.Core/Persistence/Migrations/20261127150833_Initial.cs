@@ -550,9 +550,9 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "IX_Messages_MessageIdHeader",
+                name: "IX_Messages_AddressId_MessageIdHeader",
                 table: "Messages",
-                column: "MessageIdHeader");
+                columns: new[] { "AddressId", "MessageIdHeader" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_Messages_TicketId_FromAddress",
@@ -590,6 +590,11 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                 columns: new[] { "AddressId", "CustomerEmail", "SubjectKey" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_Tickets_AssigneeId_LastMessageAt_BotId",
+                table: "Tickets",
+                columns: new[] { "AssigneeId", "LastMessageAt", "BotId" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Tickets_BotId_Status_LastMessageAt",
                 table: "Tickets",
                 columns: new[] { "BotId", "Status", "LastMessageAt" });
@@ -598,6 +603,11 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                 name: "IX_Tickets_LastMessageAt",
                 table: "Tickets",
                 column: "LastMessageAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Tickets_Status_LastMessageAt_BotId",
+                table: "Tickets",
+                columns: new[] { "Status", "LastMessageAt", "BotId" });
         }
 
         /// <inheritdoc />

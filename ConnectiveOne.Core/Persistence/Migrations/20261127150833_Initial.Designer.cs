@@ -11,8 +11,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace ConnectiveOne.Core.Persistence.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261127144337_InboxIndexes")]
-    partial class InboxIndexes
+    [Migration("20261127150833_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -589,10 +589,10 @@ namespace ConnectiveOne.Core.Persistence.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("MessageIdHeader");
-
                     b.HasIndex("AddressId", "DedupKey")
                         .IsUnique();
+
+                    b.HasIndex("AddressId", "MessageIdHeader");
 
                     b.HasIndex("TicketId", "FromAddress");
 
