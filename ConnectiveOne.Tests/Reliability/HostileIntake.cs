@@ -75,7 +75,7 @@ public sealed class HostileIntake : IAsyncDisposable
             outcome = $"Crashed: {e.GetType().Name}: {e.Message}";
             Counts.Fail(Counts.Crashed, name, outcome);
         }
-        Counts.IntakeCount++;
+        Interlocked.Increment(ref Counts.IntakeCount);
         Time(name, raw, watch.Elapsed);
         return outcome;
     }
@@ -85,7 +85,7 @@ public sealed class HostileIntake : IAsyncDisposable
     {
         var watch = Stopwatch.StartNew();
         var outcome = PrepareOnce(name, raw);
-        Counts.PreparedCount++;
+        Interlocked.Increment(ref Counts.PreparedCount);
         Time(name, raw, watch.Elapsed);
         return outcome;
     }
@@ -125,10 +125,13 @@ public sealed class HostileIntake : IAsyncDisposable
 
     private void Time(string name, byte[] raw, TimeSpan elapsed)
     {
-        if (elapsed > Counts.Slowest)
+        lock (Counts)
         {
-            Counts.Slowest = elapsed;
-            Counts.SlowestName = name;
+            if (elapsed > Counts.Slowest)
+            {
+                Counts.Slowest = elapsed;
+                Counts.SlowestName = name;
+            }
         }
         if (elapsed <= Slow)
             return;
@@ -154,7 +157,7 @@ public sealed class HostileIntake : IAsyncDisposable
 
     public ValueTask DisposeAsync() => App.DisposeAsync();
 
-    /// <summary>Counters of one run; failures keep their message name and reason for the assertion text.</summary>
+    /// <summary>Counters of one run (safe for parallel senders); failures keep their message name and reason for the assertion text.</summary>
     public sealed class Tally
     {
         public readonly Counter IntakeStored = new("stored through intake");
@@ -171,12 +174,13 @@ public sealed class HostileIntake : IAsyncDisposable
         public string? SlowestName;
         public readonly List<string> Failures = [];
 
-        public void Add(Counter counter) => counter.Value++;
+        public void Add(Counter counter) => Interlocked.Increment(ref counter.Value);
 
         public void Fail(Counter counter, string name, string reason)
         {
-            counter.Value++;
-            Failures.Add($"{counter.Label}: {name}: {reason}");
+            Interlocked.Increment(ref counter.Value);
+            lock (Failures)
+                Failures.Add($"{counter.Label}: {name}: {reason}");
         }
 
         public override string ToString() =>

@@ -72,8 +72,8 @@ public sealed class LoopTests(ITestOutputHelper output)
             Template(Plain(""))(subject, MessageIdFormat.Generate(ownTicket, ownToken, MailSeed.InboundDomain))),
         new("X-MS-Exchange-Inbox-Rules-Loop of another mailbox", ["AutoReply"], Customer,
             Template(Plain("X-MS-Exchange-Inbox-Rules-Loop: someone@customer.example"))),
-        new("Google vacation responder (Gmail's headers)", ["AutoReply"], Customer,
-            Template(Plain("Auto-Submitted: auto-replied\r\nX-Gm-Message-State: AOJu0Yw\r\nX-Autoreply: yes"))),
+        new("Gmail vacation responder (Auto-Submitted: auto-replied among Gmail's own headers)", ["AutoReply"], Customer,
+            Template(Plain("Auto-Submitted: auto-replied\r\nX-Gm-Message-State: AOJu0Yw\r\nX-Google-Smtp-Source: AGHT+IF"))),
         new("Apple iCloud vacation (X-Apple-Action: VACATION)", ["AutoReply"], Customer, Template(Plain("X-Apple-Action: VACATION"))),
         new("Outlook 'Automatic reply:' subject only", ["AutoReply"], Customer, (subject, id) =>
             Template(Plain(""))("Automatic reply: " + subject, id)),
