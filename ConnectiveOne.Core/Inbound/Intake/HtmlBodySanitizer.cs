@@ -17,6 +17,16 @@ public static class HtmlBodySanitizer
     /// <summary>Where a remote image's address goes instead of <c>src</c>.</summary>
     public const string RemoteSourceAttribute = "data-remote-src";
 
+    /// <summary>Deeper than this (open elements, estimated) the HTML is not parsed: see <see cref="IsTooComplex"/>.</summary>
+    public const int MaxNestingDepth = 400;
+
+    /// <summary>More elements than this and the HTML is not parsed: see <see cref="IsTooComplex"/>.</summary>
+    public const int MaxElements = 25_000;
+
+    /// <summary>Shown instead of HTML that is too deeply nested or too large to sanitize in bounded time.</summary>
+    public const string TooComplexNotice =
+        "<p><em>This message's HTML is nested too deeply or is too large to display safely. Its plain text is shown where it has one; the original can be downloaded.</em></p>";
+
     // One configured instance for all: HtmlSanitizer documents Sanitize() as thread-safe when its settings are not
     // changed afterwards, and building one (tag/attribute sets, parser configuration) per message cost CPU on the
     // ingest path. Per-call state reaches the event handlers through a thread-static: Sanitize runs synchronously.
@@ -33,6 +43,10 @@ public static class HtmlBodySanitizer
 
     public static SanitizedHtml Sanitize(string html, Func<string, string?> resolveCid)
     {
+        // The HTML parser and sanitizer take super-linear time on deep nesting (2 MB of unclosed <div>/<b><i>/<table>
+        // ran for minutes, found by the malformed-MIME fuzzing), and the MIME parse timeout does not cover them.
+        if (IsTooComplex(html))
+            return new SanitizedHtml(TooComplexNotice, false);
         var call = new Call(resolveCid);
         var outer = _call;
         _call = call;
@@ -92,6 +106,45 @@ public static class HtmlBodySanitizer
         };
         return sanitizer;
     }
+
+    /// <summary>
+    /// A linear estimate, before any parsing, of whether <paramref name="html"/> nests deeper than
+    /// <see cref="MaxNestingDepth"/> or has more than <see cref="MaxElements"/> elements. Void elements and those
+    /// that close themselves implicitly (p, li, td…) do not deepen it, so sloppy but ordinary mail stays far below.
+    /// </summary>
+    public static bool IsTooComplex(string html)
+    {
+        int depth = 0, elements = 0, gt = -1;
+        for (var i = html.IndexOf('<'); i >= 0 && i < html.Length - 1; i = html.IndexOf('<', i + 1))
+        {
+            var closing = html[i + 1] == '/';
+            var start = closing ? i + 2 : i + 1;
+            var end = start;
+            while (end < html.Length && char.IsAsciiLetterOrDigit(html[end]))
+                end++;
+            if (end == start || !char.IsAsciiLetter(html[start]))
+                continue;
+            if (closing)
+            {
+                depth = Math.Max(0, depth - 1);
+                continue;
+            }
+            if (++elements > MaxElements)
+                return true;
+            if (gt < end && (gt = html.IndexOf('>', end)) < 0)
+                break; // no tag is ever closed from here on; remembering gt keeps the scan linear
+            var selfClosing = gt > 0 && html[gt - 1] == '/';
+            if (!selfClosing && !NonNesting.Contains(html[start..end]) && ++depth > MaxNestingDepth)
+                return true;
+        }
+        return false;
+    }
+
+    private static readonly HashSet<string> NonNesting = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
+        "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "rb", "rt", "rp", "thead", "tbody", "tfoot", "colgroup",
+    };
 
     private static bool IsRemote(string url)
     {
