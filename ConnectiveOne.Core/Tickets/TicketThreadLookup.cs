@@ -30,7 +30,10 @@ public sealed class TicketThreadLookup(AppDbContext db, Guid addressId) : IThrea
     public async Task<long?> FindTicketWithParticipantAsync(long ticketNumber, string senderAddress, CancellationToken cancellationToken) =>
         await db.Tickets.AsNoTracking()
             .Where(t => t.Id == ticketNumber && t.AddressId == addressId
-                        && (t.CustomerEmail == senderAddress || t.Messages.Any(m => m.FromAddress == senderAddress)))
+                        && (t.CustomerEmail == senderAddress
+                            // Only mail that came in counts: our replies carry the corporate address as From, and a
+                            // customer spoofing that address must not be able to post into every ticket.
+                            || t.Messages.Any(m => m.Direction == MessageDirection.Inbound && m.FromAddress == senderAddress)))
             .Select(t => (long?)t.Id)
             .FirstOrDefaultAsync(cancellationToken);
 
