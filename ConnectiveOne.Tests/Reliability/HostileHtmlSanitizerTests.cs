@@ -54,7 +54,8 @@ public sealed class HostileHtmlSanitizerTests(ITestOutputHelper output)
 
     private static IEnumerable<string> Problems(IDocument document)
     {
-        foreach (var element in document.Body!.QuerySelectorAll("*"))
+        // <body onload> and <html …> attributes merge into the document's own elements: check those too.
+        foreach (var element in new[] { document.DocumentElement, document.Body! }.Concat(document.Body!.QuerySelectorAll("*")))
         {
             var name = element.LocalName;
             if (ForbiddenElements.Contains(name))
