@@ -77,6 +77,7 @@ internal static class ConsoleServiceRegistration
             .AddPolicy(Policies.ApiAdmin, p => p.AddAuthenticationSchemes(AuthSchemes.Bearer).RequireAuthenticatedUser()
                 .RequireRole(Roles.Admin));
 
+        services.AddSignInThrottle();
         services.AddProblemDetails();
         services.AddOpenApi();
         services.AddHttpContextAccessor();
@@ -102,6 +103,7 @@ internal static class ConsoleServiceRegistration
 
         // Routing after the status code pages, so a re-executed request (/error/403) is routed again.
         app.UseRouting();
+        app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();

@@ -23,6 +23,13 @@ public sealed class ConnectiveOneOptions
     public BootstrapOptions Bootstrap { get; set; } = new();
     public InboundOptions Inbound { get; set; } = new();
 
+    /// <summary>
+    /// Sign-in attempts (the sign-in form and <c>POST /api/v1/tokens</c>) one client address may make per minute;
+    /// further ones get 429. Per-account lockout applies on top of this.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int SignInAttemptsPerMinute { get; set; } = 20;
+
     /// <summary>The data folder as an absolute path.</summary>
     public string DataPath => Path.GetFullPath(DataDirectory);
 }

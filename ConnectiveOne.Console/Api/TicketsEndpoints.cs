@@ -34,8 +34,10 @@ internal static class TicketsEndpoints
     public static void MapFiles(this IEndpointRouteBuilder app)
     {
         var files = app.MapGroup("/files").RequireAuthorization().ExcludeFromDescription();
-        files.MapGet("/attachments/{id}", async (long id, bool? download, TicketQueries tickets, CancellationToken ct) =>
-            Download(await tickets.GetAttachmentAsync(id, ct), "There is no attachment with that id.", inline: download != true));
+        // The console links with ?download=1, which a bool parameter would refuse with 400: read it as text.
+        files.MapGet("/attachments/{id}", async (long id, string? download, TicketQueries tickets, CancellationToken ct) =>
+            Download(await tickets.GetAttachmentAsync(id, ct), "There is no attachment with that id.",
+                inline: download is null or "0" or "false"));
         files.MapGet("/messages/{id}/raw", async (long id, TicketQueries tickets, CancellationToken ct) =>
             Download(await tickets.GetRawAsync(id, ct), "There is no message with that id."));
     }

@@ -75,7 +75,10 @@ public interface IThreadLookup
     /// <summary>Stored messages whose Message-ID is one of these (ordinal match). <c>WHERE MessageId IN (…)</c>.</summary>
     Task<IReadOnlyList<StoredMessageId>> FindByMessageIdsAsync(IReadOnlyCollection<string> messageIds, CancellationToken cancellationToken);
 
-    /// <summary>The id of ticket <paramref name="ticketNumber"/> if it exists and <paramref name="senderAddress"/> already sent or received mail in it; else null.</summary>
+    /// <summary>
+    /// The id of ticket <paramref name="ticketNumber"/> if it exists and <paramref name="senderAddress"/> is its customer or
+    /// already sent mail into it; else null. Our own replies do not count: their From is our address, which anyone can forge.
+    /// </summary>
     Task<long?> FindTicketWithParticipantAsync(long ticketNumber, string senderAddress, CancellationToken cancellationToken);
 
     /// <summary>

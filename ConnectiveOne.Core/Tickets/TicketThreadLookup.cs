@@ -29,7 +29,10 @@ public sealed class TicketThreadLookup(AppDbContext db, Guid addressId) : IThrea
     private static readonly Func<AppDbContext, Guid, long, string, Task<long?>> WithParticipant = EF.CompileAsyncQuery(
         (AppDbContext db, Guid addressId, long number, string sender) => db.Tickets.AsNoTracking()
             .Where(t => t.Id == number && t.AddressId == addressId
-                        && (t.CustomerEmail == sender || t.Messages.Any(m => m.FromAddress == sender)))
+                        && (t.CustomerEmail == sender
+                            // Only mail that came in counts: our replies carry the corporate address as From, and a
+                            // customer spoofing that address must not be able to post into every ticket.
+                            || t.Messages.Any(m => m.Direction == MessageDirection.Inbound && m.FromAddress == sender)))
             .Select(t => (long?)t.Id)
             .FirstOrDefault());
 

@@ -1,11 +1,6 @@
 using System.Net;
 using ConnectiveOne.Tests.TestSupport;
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Components.Endpoints;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace ConnectiveOne.Tests.Integration;
 
@@ -24,43 +19,14 @@ public sealed class EndpointAuthorizationTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _app.DisposeAsync();
 
-    private sealed record Route(string Method, string Pattern, string Url, bool IsApi, bool Anonymous, bool AdminOnly);
-
-    private IReadOnlyList<Route> Routes()
+    private IReadOnlyList<AppRoute> Routes()
     {
-        var sources = _app.Services.GetRequiredService<IEnumerable<EndpointDataSource>>();
-        var routes = new List<Route>();
-        foreach (var endpoint in sources.SelectMany(s => s.Endpoints).OfType<RouteEndpoint>())
-        {
-            var pattern = "/" + (endpoint.RoutePattern.RawText ?? "").Trim('/');
-            if (IsFramework(endpoint, pattern))
-                continue;
-            var anonymous = endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null;
-            var authorize = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>();
-            Assert.True(anonymous || authorize.Count > 0,
-                $"{pattern} ({endpoint.DisplayName}) has no authorization decision: add [Authorize], a policy, or [AllowAnonymous].");
-            var adminOnly = authorize.Any(a => a.Roles?.Contains("Admin") == true || a.Policy is "Admin" or "ApiAdmin");
-            var methods = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"];
-            var isPage = endpoint.Metadata.GetMetadata<ComponentTypeMetadata>() is not null;
-            foreach (var method in isPage ? ["GET"] : methods)
-                routes.Add(new Route(method, pattern, Concrete(pattern), IsApiLike(pattern), anonymous, adminOnly));
-        }
+        var routes = EndpointTable.Routes(_app.Services);
+        foreach (var route in routes)
+            Assert.True(route.Decided,
+                $"{route.Pattern} ({route.DisplayName}) has no authorization decision: add [Authorize], a policy, or [AllowAnonymous].");
         return routes;
     }
-
-    // Blazor's circuit hub and static files: the hub is guarded by the fallback policy (sign-in required) and
-    // each page inside it by its own [Authorize]; static files carry no data.
-    private static bool IsFramework(RouteEndpoint endpoint, string pattern) =>
-        pattern.StartsWith("/_blazor") || pattern.StartsWith("/_framework") || pattern.StartsWith("/_content")
-        || pattern.Contains(":file}")
-        || endpoint.Metadata.Any(m => m.GetType().Name == "StaticAssetDescriptor");
-
-    // The live hub answers like the API (401, bearer tokens for integrations), not like a page.
-    private static bool IsApiLike(string pattern) => pattern.StartsWith("/api") || pattern.StartsWith("/hubs");
-
-    private static string Concrete(string pattern) =>
-        System.Text.RegularExpressions.Regex.Replace(pattern, "\\{([^}:]+)(:[^}]+)?\\}", m =>
-            m.Groups[2].Value.Contains("int") ? "404" : Guid.NewGuid().ToString());
 
     [Fact]
     public void Every_route_has_an_authorization_decision()
@@ -127,16 +93,7 @@ public sealed class EndpointAuthorizationTests : IAsyncLifetime
     private static bool IsLoginRedirect(HttpResponseMessage response) =>
         response.StatusCode == HttpStatusCode.Redirect && response.Headers.Location?.ToString().Contains("/account/login") == true;
 
-    private static Task<HttpResponseMessage> SendAsync(HttpClient client, Route route, string? token)
-    {
-        var request = new HttpRequestMessage(new HttpMethod(route.Method), route.Url);
-        if (route.IsApi && token is not null)
-            request.Headers.Authorization = new("Bearer", token);
-        // API bodies are JSON; page posts are forms, which must carry an antiforgery token (none is sent here).
-        if (route.Method is "POST" or "PUT" or "PATCH")
-            request.Content = route.IsApi
-                ? new StringContent("{}", System.Text.Encoding.UTF8, "application/json")
-                : new FormUrlEncodedContent(new Dictionary<string, string> { ["probe"] = "1" });
-        return client.SendAsync(request);
-    }
+    // API bodies are JSON; page posts are forms, which must carry an antiforgery token (none is sent here).
+    private static Task<HttpResponseMessage> SendAsync(HttpClient client, AppRoute route, string? token) =>
+        EndpointTable.SendAsync(client, route, token);
 }

@@ -68,6 +68,7 @@ public static class HtmlBodySanitizer
         sanitizer.AllowedTags.Remove("button");
         sanitizer.AllowedTags.Remove("textarea");
         sanitizer.AllowedTags.Remove("select");
+        sanitizer.AllowedTags.Remove("keygen"); // a form control (autofocus/onfocus vectors); nothing a mail needs
         sanitizer.AllowedTags.Remove("style");
         sanitizer.AllowedAttributes.Remove("style"); // inline CSS may load url(…) and hide or overlay parts of the page
         // Class and id carry no behaviour in a frame without scripts or the mail's CSS; they mark the quoted

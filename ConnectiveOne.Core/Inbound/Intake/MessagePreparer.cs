@@ -181,10 +181,15 @@ public sealed class MessagePreparer(AttachmentStore attachments, IOptions<Connec
     {
         if (string.IsNullOrWhiteSpace(name))
             return null;
+        // No path (../, C:\…), no control characters (an encoded CR/LF would split a header), and no invisible
+        // formatting such as a right-to-left override that shows "invoice\u202Efdp.exe" as "invoiceexe.pdf".
         var file = Path.GetFileName(name.Replace('\\', '/').Trim());
-        var clean = new string(file.Where(c => !char.IsControl(c)).ToArray()).Trim();
+        var clean = new string(file.Where(c => !char.IsControl(c) && !IsInvisible(c)).ToArray()).Trim();
         return clean.Length == 0 || clean is "." or ".." ? null : clean;
     }
+
+    private static bool IsInvisible(char c) => char.GetUnicodeCategory(c) is System.Globalization.UnicodeCategory.Format
+        or System.Globalization.UnicodeCategory.LineSeparator or System.Globalization.UnicodeCategory.ParagraphSeparator;
 
     private static string Extension(string contentType) => contentType switch
     {
