@@ -131,7 +131,7 @@ public sealed class DiskAndDatabaseFaultTests(ITestOutputHelper output)
     {
         using var chattr = Process.Start(new ProcessStartInfo("chattr", [on ? "+i" : "-i", file]) { RedirectStandardError = true });
         chattr?.WaitForExit();
-        if (chattr is not { ExitCode: 0 })
+        if (chattr is not { ExitCode: 0 } && !OperatingSystem.IsWindows())
             File.SetUnixFileMode(file, on ? UnixFileMode.UserRead : UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
