@@ -30,6 +30,13 @@ public sealed class ConnectiveOneOptions
     [Range(1, 100_000)]
     public int SignInAttemptsPerMinute { get; set; } = 20;
 
+    /// <summary>
+    /// How long a database command waits for a lock held by another connection or process before it fails (and
+    /// inbound mail gets 451/503, to be sent again later).
+    /// </summary>
+    [Range(1, 3600)]
+    public int DatabaseTimeoutSeconds { get; set; } = 30;
+
     /// <summary>The data folder as an absolute path.</summary>
     public string DataPath => Path.GetFullPath(DataDirectory);
 }
@@ -58,6 +65,16 @@ public sealed class SmtpListenerOptions
     /// <summary>How long the server waits for the client (the next command, or more of a message in DATA) before closing with 421.</summary>
     [Range(1, 3600)]
     public int CommandTimeoutSeconds { get; set; } = 120;
+
+    /// <summary>
+    /// Free space the data folder's disk must keep: below it MAIL FROM gets 452 4.3.1 and the webhooks 507, before
+    /// any message data is taken. Null means 100 MB plus <see cref="MaxMessageBytes"/>.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long? MinFreeDiskBytes { get; set; }
+
+    /// <summary>The floor in force: <see cref="MinFreeDiskBytes"/> or its default.</summary>
+    public long FreeDiskFloor => MinFreeDiskBytes ?? 100L * 1024 * 1024 + MaxMessageBytes;
 }
 
 public sealed class OutboundOptions

@@ -37,6 +37,7 @@ public static class CoreServiceRegistration
             {
                 DataSource = Path.Combine(options.DataPath, "connectiveone.db"),
                 Pooling = true,
+                DefaultTimeout = options.DatabaseTimeoutSeconds,
             };
             db.UseSqlite(connection.ToString()).AddInterceptors(new SqlitePragmaInterceptor());
         });

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using ConnectiveOne.Core;
 using ConnectiveOne.Core.Inbound.Intake;
+using ConnectiveOne.Core.Inbound.Smtp;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
@@ -24,7 +25,7 @@ internal static class InboundEndpoints
     }
 
     private static async Task<IResult> MimeAsync(HttpContext http, string? recipient, IOptions<ConnectiveOneOptions> options,
-        TechnicalAddressLookup addresses, InboundIntake intake, ILoggerFactory loggers, CancellationToken ct)
+        TechnicalAddressLookup addresses, InboundIntake intake, DiskSpaceGuard disk, ILoggerFactory loggers, CancellationToken ct)
     {
         var secret = options.Value.Inbound.WebhookToken;
         if (string.IsNullOrEmpty(secret))
@@ -34,6 +35,8 @@ internal static class InboundEndpoints
             return Problems.Result(StatusCodes.Status401Unauthorized, "The X-Webhook-Token header is missing or wrong.");
         if (string.IsNullOrWhiteSpace(recipient) || await addresses.FindAsync(recipient, ct) is not { } address)
             return Problems.NotFound("The recipient is not one of our technical addresses.");
+        if (disk.Shortage() is { } shortage)
+            return InsufficientStorage(shortage);
 
         var body = await ReadBodyAsync(http, intake.MaxMessageBytes, ct);
         if (body is null)
@@ -44,10 +47,12 @@ internal static class InboundEndpoints
     }
 
     private static async Task<IResult> MailgunAsync(HttpContext http, MailgunVerifier verifier, TechnicalAddressLookup addresses,
-        InboundIntake intake, ILoggerFactory loggers, CancellationToken ct)
+        InboundIntake intake, DiskSpaceGuard disk, ILoggerFactory loggers, CancellationToken ct)
     {
         if (!verifier.IsConfigured)
             return Problems.NotFound("The Mailgun webhook is off: set ConnectiveOne:Inbound:MailgunSigningKey to turn it on.");
+        if (disk.Shortage() is { } shortage)
+            return InsufficientStorage(shortage);
         if (!http.Request.HasFormContentType)
             return Problems.BadRequest("Mailgun posts a form (multipart/form-data or application/x-www-form-urlencoded).");
         // body-mime carries the whole message, so the form's value limit must be the message limit.
@@ -143,6 +148,10 @@ internal static class InboundEndpoints
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
             feature.MaxRequestBodySize = bytes;
     }
+
+    /// <summary>507 before the body is read: the sender keeps the message and retries (a 5xx to HTTP, not a refusal of the mail).</summary>
+    private static IResult InsufficientStorage(string shortage) =>
+        Problems.Result(StatusCodes.Status507InsufficientStorage, $"The server is short of disk space ({shortage}); send the message again later.");
 
     private static IResult TooLarge(long limit) =>
         Problems.Result(StatusCodes.Status413PayloadTooLarge, $"The message is larger than the limit of {limit} bytes.");

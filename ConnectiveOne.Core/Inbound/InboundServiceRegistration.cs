@@ -15,6 +15,7 @@ public static class InboundServiceRegistration
         services.AddSingleton<MessagePreparer>();
         services.AddSingleton<InboundIntake>();
         services.AddSingleton<IntakeWriter>();
+        services.AddSingleton<DiskSpaceGuard>();
         services.AddSingleton<SmtpListener>();
         services.AddSingleton<MailgunVerifier>();
         services.AddScoped<TicketQueries>();

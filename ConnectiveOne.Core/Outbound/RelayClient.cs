@@ -51,7 +51,15 @@ public sealed class RelayClient(IOptionsMonitor<ConnectiveOneOptions> options, I
             if (!string.IsNullOrEmpty(relay.Username))
                 await client.AuthenticateAsync(relay.Username, relay.Password ?? "", deadline.Token);
             var response = await client.SendAsync(message, sender, recipients, deadline.Token);
-            await client.DisconnectAsync(quit: true, deadline.Token);
+            try
+            {
+                await client.DisconnectAsync(quit: true, deadline.Token);
+            }
+            catch (Exception e) when (e is SocketException or IOException or SmtpProtocolException or SmtpCommandException
+                                          or ServiceNotConnectedException or OperationCanceledException)
+            {
+                // The relay has the message (250): a failed QUIT must not turn the delivery into a retry, i.e. a duplicate.
+            }
             return new RelayOutcome(RelayOutcomeKind.Accepted, $"{relay.Host} accepted it: {response}".Trim());
         }
         catch (SmtpCommandException e)

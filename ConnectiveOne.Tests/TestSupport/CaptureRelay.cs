@@ -87,6 +87,18 @@ public sealed class CaptureRelay : IAsyncDisposable
     /// <summary>Answers every delivery with this reply.</summary>
     public void RefuseAll(int code, string text) => _always = (code, text);
 
+    /// <summary>Ends <see cref="RefuseAll"/>: deliveries are accepted again.</summary>
+    public void AcceptAll() => _always = null;
+
+    /// <summary>
+    /// How long the relay waits after the data before it answers 250. A message counts as received only once that
+    /// wait is over (a sender that vanished during it never gets 250, and it is not kept).
+    /// </summary>
+    public TimeSpan AnswerDelay { get; set; }
+
+    /// <summary>Raised just before the 250 is written, with the message kept.</summary>
+    public event Action<CapturedMail>? Answering;
+
     /// <summary>Waits until <paramref name="count"/> messages have been accepted in total.</summary>
     public async Task<IReadOnlyList<CapturedMail>> WaitForAsync(int count = 1, int timeoutSeconds = 30)
     {
@@ -119,16 +131,21 @@ public sealed class CaptureRelay : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private SmtpResponse Save(IMessageTransaction transaction, ReadOnlySequence<byte> buffer)
+    private async Task<SmtpResponse> SaveAsync(IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken ct)
     {
         if (_always is { } always || _scripted.TryDequeue(out always))
         {
             Interlocked.Increment(ref _refused);
             return new SmtpResponse((SmtpReplyCode)always.Code, always.Text);
         }
+        var bytes = buffer.ToArray();
+        if (AnswerDelay > TimeSpan.Zero)
+            await Task.Delay(AnswerDelay, ct);
         var to = transaction.To.Select(m => $"{m.User}@{m.Host}").ToList();
-        _received.Enqueue(new CapturedMail($"{transaction.From.User}@{transaction.From.Host}", to, buffer.ToArray()));
+        var mail = new CapturedMail($"{transaction.From.User}@{transaction.From.Host}", to, bytes);
+        _received.Enqueue(mail);
         _arrived.Release();
+        Answering?.Invoke(mail);
         return SmtpResponse.Ok;
     }
 
@@ -145,6 +162,6 @@ public sealed class CaptureRelay : IAsyncDisposable
     {
         public override Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction,
             ReadOnlySequence<byte> buffer, CancellationToken cancellationToken) =>
-            Task.FromResult(relay.Save(transaction, buffer));
+            relay.SaveAsync(transaction, buffer, cancellationToken);
     }
 }

@@ -9,9 +9,11 @@ namespace ConnectiveOne.Core.Inbound.Smtp;
 /// <summary>
 /// RCPT TO accepts only our technical addresses (550 5.1.1 otherwise), so nothing is ever relayed, and at most
 /// <c>MaxRecipients</c> of them per transaction (452 beyond). MAIL FROM is accepted from anyone, including
-/// the null sender (bounces must reach us), but a declared SIZE over the limit gets 552 at once.
+/// the null sender (bounces must reach us), but a declared SIZE over the limit gets 552 at once, and a nearly full
+/// disk 452 4.3.1 (before DATA, so nothing is taken that could not be kept).
 /// </summary>
-internal sealed class RecipientFilter(TechnicalAddressLookup addresses, int maxRecipients, long maxMessageBytes) : IMailboxFilter
+internal sealed class RecipientFilter(TechnicalAddressLookup addresses, DiskSpaceGuard disk, int maxRecipients, long maxMessageBytes)
+    : IMailboxFilter
 {
     private const string CountKey = "c1.recipients";
 
@@ -20,6 +22,9 @@ internal sealed class RecipientFilter(TechnicalAddressLookup addresses, int maxR
         if (size > maxMessageBytes)
             throw new SmtpResponseException(new SmtpResponse(SmtpReplyCode.SizeLimitExceeded,
                 $"5.3.4 Message too big: the limit is {maxMessageBytes} bytes"));
+        if (disk.Shortage() is { } shortage)
+            throw new SmtpResponseException(new SmtpResponse(SmtpReplyCode.InsufficientStorage,
+                $"4.3.1 Insufficient system storage ({shortage}); try again later"));
         context.Properties[CountKey] = 0;
         return Task.FromResult(true);
     }

@@ -70,7 +70,8 @@ public sealed class SmtpListener(IServiceProvider services, IOptions<ConnectiveO
             TimeSpan.FromSeconds(smtp.CommandTimeoutSeconds), logger);
         var provider = new SmtpServer.ComponentModel.ServiceProvider();
         provider.Add(listeners);
-        provider.Add(new RecipientFilter(services.GetRequiredService<TechnicalAddressLookup>(), smtp.MaxRecipients, smtp.MaxMessageBytes));
+        provider.Add(new RecipientFilter(services.GetRequiredService<TechnicalAddressLookup>(),
+            services.GetRequiredService<DiskSpaceGuard>(), smtp.MaxRecipients, smtp.MaxMessageBytes));
         provider.Add(ActivatorUtilities.CreateInstance<IntakeMessageStore>(services));
 
         var server = new SmtpServer.SmtpServer(serverOptions, provider);
