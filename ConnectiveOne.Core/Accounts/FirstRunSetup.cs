@@ -31,9 +31,12 @@ public sealed class FirstRunSetup(IOptions<ConnectiveOneOptions> options)
         }
         var token = Base32.Encode(RandomNumberGenerator.GetBytes(20)).ToLowerInvariant();
         Directory.CreateDirectory(options.Value.DataPath);
-        await File.WriteAllTextAsync(TokenPath, token, ct);
+        // Written aside and moved into place, so nobody (the log banner, an admin's cat) ever reads half a token.
+        var temp = TokenPath + ".tmp";
+        await File.WriteAllTextAsync(temp, token, ct);
         if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(TokenPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.Move(temp, TokenPath, overwrite: true);
         return token;
     }
 
