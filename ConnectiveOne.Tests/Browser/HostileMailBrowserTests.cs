@@ -56,13 +56,8 @@ public sealed class HostileMailBrowserTests(ChromiumFixture chromium) : IAsyncLi
     public async Task Nothing_in_a_hostile_mail_runs_and_no_request_leaves_until_images_are_shown()
     {
         var app = _inbound.App;
-        var address = await MailSeed.AddressAsync(app, "support@acme.test", DomainStatus.Verified);
-        var api = app.CreateApiClient();
-        var bot = await (await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(api, "/api/v1/bots", new { name = "Support" }))
-            .Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
-        (await System.Net.Http.Json.HttpClientJsonExtensions.PutAsJsonAsync(api,
-            $"/api/v1/bots/{bot.GetProperty("id").GetString()}/email", new { addressId = address.Id })).EnsureSuccessStatusCode();
-        await _inbound.SendAsync(HostileMail(), address.TechnicalAddress);
+        var technical = await MailSeed.AddressServedByBotAsync(app);
+        await _inbound.SendAsync(HostileMail(), technical);
 
         await using var op = await BrowserPage.OpenAsync(chromium.Browser, app.ServerAddress);
         var outside = new List<string>();

@@ -34,15 +34,6 @@ public sealed class InboxBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
         await _relay.DisposeAsync();
     }
 
-    private async Task<string> BoundAddressAsync()
-    {
-        var address = await MailSeed.AddressAsync(App, "support@acme.test", DomainStatus.Verified);
-        var api = App.CreateApiClient();
-        var bot = await (await api.PostAsJsonAsync("/api/v1/bots", new { name = "Support" })).Content.ReadFromJsonAsync<JsonElement>();
-        (await api.PutAsJsonAsync($"/api/v1/bots/{bot.GetProperty("id").GetString()}/email", new { addressId = address.Id })).EnsureSuccessStatusCode();
-        return address.TechnicalAddress;
-    }
-
     private static MimeMessage CustomerMail(string subject, string text, string? inReplyTo = null, IEnumerable<string>? references = null)
     {
         var message = new MimeMessage();
@@ -61,7 +52,7 @@ public sealed class InboxBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
     [Fact]
     public async Task Two_operators_see_mail_arrive_see_each_other_and_follow_a_reply_to_sent()
     {
-        var technical = await BoundAddressAsync();
+        var technical = await MailSeed.AddressServedByBotAsync(App);
         await App.CreateUserWithTokenAsync("ann@example.test", "Operator", "ann-password-123");
         await App.CreateUserWithTokenAsync("bob@example.test", "Operator", "bob-password-123");
 
@@ -127,7 +118,7 @@ public sealed class InboxBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
     [Fact]
     public async Task A_reply_with_two_attachments_reaches_the_relay_byte_identical()
     {
-        var technical = await BoundAddressAsync();
+        var technical = await MailSeed.AddressServedByBotAsync(App);
         await _inbound.SendAsync(CustomerMail("Please send the manual", "Could you send me the manual?"), technical);
         await using var op = await BrowserPage.OpenAsync(chromium.Browser, App.ServerAddress);
         var files = new[]
@@ -171,7 +162,7 @@ public sealed class InboxBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
     [MemberData(nameof(Screens))]
     public async Task A_busy_inbox_and_a_rich_ticket_fit_the_screen(int width, int height, string theme)
     {
-        var technical = await BoundAddressAsync();
+        var technical = await MailSeed.AddressServedByBotAsync(App);
         var customers = new[] { "Dana Whitfield", "Emil Sørensen", "Fatima Haddad", "George Okafor", "Hana Kobayashi", "Ivan Petrov" };
         var subjects = new[] { "Order 20931 arrived damaged", "Cannot log in since the update", "Question about VAT on invoice 4711",
             "Please cancel my subscription", "Delivery address change", "Refund still not received after two weeks" };
@@ -222,7 +213,7 @@ public sealed class InboxBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
     [Fact]
     public async Task The_keyboard_moves_opens_replies_and_goes_back()
     {
-        var technical = await BoundAddressAsync();
+        var technical = await MailSeed.AddressServedByBotAsync(App);
         foreach (var subject in new[] { "First", "Second", "Third" })
             await _inbound.SendAsync(CustomerMail(subject, "Hello"), technical);
         await using var op = await BrowserPage.OpenAsync(chromium.Browser, App.ServerAddress);

@@ -31,15 +31,6 @@ public sealed class HostileHtmlBrowserTests(ChromiumFixture chromium, ITestOutpu
 
     public async Task DisposeAsync() => await _inbound.DisposeAsync();
 
-    private async Task<string> BoundAddressAsync()
-    {
-        var address = await MailSeed.AddressAsync(App, "support@acme.test", DomainStatus.Verified);
-        var api = App.CreateApiClient();
-        var bot = await (await api.PostAsJsonAsync("/api/v1/bots", new { name = "Support" })).Content.ReadFromJsonAsync<JsonElement>();
-        (await api.PutAsJsonAsync($"/api/v1/bots/{bot.GetProperty("id").GetString()}/email", new { addressId = address.Id })).EnsureSuccessStatusCode();
-        return address.TechnicalAddress;
-    }
-
     private static MimeMessage VectorMail(int batch, IEnumerable<XssVector> vectors)
     {
         var html = new StringBuilder($"<p>Hostile batch {batch} marker</p>\n");
@@ -103,7 +94,7 @@ public sealed class HostileHtmlBrowserTests(ChromiumFixture chromium, ITestOutpu
     [Fact]
     public async Task Hostile_mail_runs_nothing_leaks_nothing_and_names_stay_text()
     {
-        var technical = await BoundAddressAsync();
+        var technical = await MailSeed.AddressServedByBotAsync(App);
         var batches = XssVectors.All.Chunk(VectorsPerMail).ToList();
         for (var i = 0; i < batches.Count; i++)
             await _inbound.SendAsync(VectorMail(i + 1, batches[i]), technical);

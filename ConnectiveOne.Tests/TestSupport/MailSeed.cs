@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using ConnectiveOne.Core.Addresses;
 using ConnectiveOne.Core.Dns;
 using ConnectiveOne.Core.Outbound;
@@ -59,6 +61,20 @@ public static class MailSeed
         db.Addresses.Add(address);
         await db.SaveChangesAsync();
         return address;
+    }
+
+    /// <summary>
+    /// A verified address served by a new bot "Support" (created and bound through the API, as an admin would), so its
+    /// mail shows in the inbox. Returns the technical address to send to.
+    /// </summary>
+    public static async Task<string> AddressServedByBotAsync(TestApp app, string email = "support@acme.test")
+    {
+        var address = await AddressAsync(app, email, DomainStatus.Verified);
+        var api = app.CreateApiClient();
+        var bot = await (await api.PostAsJsonAsync("/api/v1/bots", new { name = "Support" })).Content.ReadFromJsonAsync<JsonElement>();
+        (await api.PutAsJsonAsync($"/api/v1/bots/{bot.GetProperty("id").GetString()}/email", new { addressId = address.Id }))
+            .EnsureSuccessStatusCode();
+        return address.TechnicalAddress;
     }
 
     /// <summary>A ticket of the address (no bot unless given) with one customer message.</summary>
