@@ -28,6 +28,11 @@ public sealed class MessagePreparer(AttachmentStore attachments, IOptions<Connec
     /// <param name="cancellationToken">Cancels the whole preparation.</param>
     public PreparedMessage Prepare(byte[] raw, string? envelopeSender, IEnumerable<string> ownAddresses, CancellationToken cancellationToken)
     {
+        // MimeKit's header parsing is not interruptible and grows faster than linearly on some huge headers (a 2 MB
+        // folded References took it tens of seconds; found by the malformed-MIME fuzzing), so such mail is kept as it
+        // came without being parsed. Real headers are far smaller (the corpus' largest, a 135 KB To, stays parsed).
+        if (LargestHeaderBytes(raw) is var largest and > MaxHeaderBytes)
+            return Unparsed(raw, envelopeSender, $"A header is {largest / 1024} KB long, more than the {MaxHeaderBytes / 1024} KB that is read.");
         MimeMessage message;
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
@@ -167,6 +172,29 @@ public sealed class MessagePreparer(AttachmentStore attachments, IOptions<Connec
         messageId is { Length: > 0 and <= 900 }
             ? messageId
             : "sha256:" + Convert.ToHexStringLower(SHA256.HashData(raw));
+
+    /// <summary>Headers larger than this (with their folded lines) make a message too costly to parse.</summary>
+    public const int MaxHeaderBytes = 256 * 1024;
+
+    /// <summary>The size of the largest header in the header block (folded lines counted with their header), in one linear pass.</summary>
+    public static int LargestHeaderBytes(ReadOnlySpan<byte> raw)
+    {
+        int largest = 0, current = 0;
+        var lineStart = 0;
+        while (lineStart < raw.Length)
+        {
+            var end = raw[lineStart..].IndexOf((byte)'\n');
+            var lineEnd = end < 0 ? raw.Length : lineStart + end + 1;
+            var line = raw[lineStart..lineEnd];
+            var content = line.TrimEnd("\r\n"u8);
+            if (content.IsEmpty)
+                break; // the blank line ends the header block
+            current = content[0] is (byte)' ' or (byte)'\t' ? current + line.Length : line.Length;
+            largest = Math.Max(largest, current);
+            lineStart = lineEnd;
+        }
+        return largest;
+    }
 
     private static TextPart? FindBody(MimeMessage message, string subtype) =>
         message.BodyParts.OfType<TextPart>().FirstOrDefault(p => !p.IsAttachment && p.ContentType.IsMimeType("text", subtype));
