@@ -22,7 +22,9 @@ public sealed class BrowserPage(IBrowserContext context, IPage page, string base
         });
         await context.AddCookiesAsync([new Cookie { Name = "c1-theme", Value = theme, Url = baseUrl }]);
         var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(15_000);
+        // Generous: in CI the browser shares two cores with SMTP storms and kill -9 loops of other test classes.
+        page.SetDefaultTimeout(30_000);
+        page.SetDefaultNavigationTimeout(60_000);
         return new BrowserPage(context, page, baseUrl);
     }
 

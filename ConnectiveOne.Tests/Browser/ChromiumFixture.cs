@@ -20,6 +20,8 @@ public sealed class ChromiumFixture : IAsyncLifetime
             throw new InvalidOperationException(
                 $"Chromium was not found at {ExecutablePath}. Run ./test.sh (it installs Debian's chromium) or set CHROMIUM_PATH.");
         _playwright = await Playwright.CreateAsync();
+        // Expectations wait for live updates; give them room when the two cores are busy with other test classes.
+        Assertions.SetDefaultExpectTimeout(15_000);
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = ExecutablePath,
