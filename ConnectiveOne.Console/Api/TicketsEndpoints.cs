@@ -85,7 +85,7 @@ internal static class TicketsEndpoints
         var result = await replies.QueueReplyAsync(id, text, files, user.FindFirstValue(ClaimTypes.NameIdentifier), ct);
         if (result.MessageId is { } messageId)
             return Results.Accepted($"/api/v1/tickets/{id}", new ReplyAccepted(messageId));
-        return result.Error!.StartsWith("There is no ticket") ? Problems.NotFound(result.Error) : Problems.BadRequest(result.Error);
+        return result.TicketMissing ? Problems.NotFound(result.Error!) : Problems.BadRequest(result.Error!);
     }
 
     private static async Task<IResult> UpdateAsync(long id, TicketUpdate update, TicketCommands commands, TicketQueries tickets,

@@ -15,6 +15,9 @@ public sealed record ReplyAttachment(string FileName, string ContentType, byte[]
 public sealed record ReplyResult(long? MessageId, string? Error)
 {
     public static ReplyResult Fail(string error) => new(null, error);
+
+    /// <summary>True when the failure is that the ticket does not exist (an API answers 404 rather than 400).</summary>
+    public bool TicketMissing { get; init; }
 }
 
 /// <summary>
@@ -31,7 +34,7 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Att
             return ReplyResult.Fail("A reply needs some text or an attachment.");
         var ticket = await db.Tickets.FirstOrDefaultAsync(t => t.Id == ticketId, ct);
         if (ticket is null)
-            return ReplyResult.Fail($"There is no ticket #{ticketId}.");
+            return ReplyResult.Fail($"There is no ticket #{ticketId}.") with { TicketMissing = true };
         var address = await db.Addresses.AsNoTracking().FirstAsync(a => a.Id == ticket.AddressId, ct);
         var customerMessage = await db.Messages.AsNoTracking()
             .Where(m => m.TicketId == ticketId && m.Direction == MessageDirection.Inbound)
