@@ -3,21 +3,31 @@
 
 The shared load client sends each message to the addresses in its headers (MailKit's default), and our
 SMTP edge refuses unknown recipients with 550, so for the benchmark those addresses must be ours.
-Usage: seed_recipients.py DATABASE DATA_DIR
+Usage: seed_recipients.py DATABASE DATA_DIR        (SQLite file)
+       seed_recipients.py --sql DATA_DIR...          (prints PostgreSQL statements for psql)
 """
 import email, email.utils, glob, sqlite3, sys, uuid
 
-db_path, data = sys.argv[1], sys.argv[2]
+to_sql = sys.argv[1] == "--sql"
+db_path, folders = (None, sys.argv[2:]) if to_sql else (sys.argv[1], sys.argv[2:3])
 addresses = set()
-for path in glob.glob(f"{data}/*/*.eml"):
+for path in [p for data in folders for p in glob.glob(f"{data}/*/*.eml")]:
     with open(path, "rb") as f:
         msg = email.message_from_binary_file(f)
     for header in ("To", "Cc"):
         for _, addr in email.utils.getaddresses(msg.get_all(header, [])):
             if addr:
                 addresses.add(addr.lower())
-db = sqlite3.connect(db_path, timeout=30)
 ticks = 638_000_000_000_000_000
+if to_sql:
+    for addr in sorted(addresses):
+        domain = addr.split("@", 1)[1]
+        print(f"""INSERT INTO "Domains" ("Name", "VerificationToken", "Status", "StatusChangedAt", "CreatedAt") """
+              f"""VALUES ('{domain}', '{uuid.uuid4().hex}', 'Pending', {ticks}, {ticks}) ON CONFLICT DO NOTHING;""")
+        print(f"""INSERT INTO "Addresses" ("Id", "Email", "NormalizedEmail", "Domain", "TechnicalAddress", "Forwarding", "CreatedAt") """
+              f"""VALUES ('{uuid.uuid4()}', '{addr}', '{addr}', '{domain}', '{addr}', 'Waiting', {ticks}) ON CONFLICT DO NOTHING;""")
+    sys.exit(0)
+db = sqlite3.connect(db_path, timeout=30)
 for addr in sorted(addresses):
     domain = addr.split("@", 1)[1]
     db.execute("INSERT OR IGNORE INTO Domains (Name, VerificationToken, Status, StatusChangedAt, CreatedAt) VALUES (?, ?, 'Pending', ?, ?)",
