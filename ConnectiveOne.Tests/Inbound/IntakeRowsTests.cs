@@ -59,7 +59,7 @@ public sealed class IntakeRowsTests : IAsyncLifetime
         reply.InReplyTo = first.MessageId;
         reply.References.Add(first.MessageId);
         reply.Body = new TextPart("plain") { Text = "Still there." };
-        await intake.AcceptAsync(Bytes(reply), [recipient], "", "test", CancellationToken.None);
+        await intake.AcceptAsync(Bytes(reply), [recipient], "jo@customer.test", "test", CancellationToken.None);
 
         await using var check = _inbound.App.Services.CreateAsyncScope();
         var ef = check.ServiceProvider.GetRequiredService<AppDbContext>();
@@ -122,7 +122,8 @@ public sealed class IntakeRowsTests : IAsyncLifetime
         var address = await InboundAddresses.AddAsync(_inbound.App.Services, "prefetch@acme.test");
         var recipient = new InboundAddress(address.Id, address.Email, address.TechnicalAddress);
         var intake = _inbound.App.Services.GetRequiredService<InboundIntake>();
-        Task<IntakeResult> Accept(MimeMessage m) => intake.AcceptAsync(Bytes(m), [recipient], "", "test", CancellationToken.None);
+        // With a real envelope sender: mail from <> counts as a bounce, and automatic mail never reopens a ticket.
+        Task<IntakeResult> Accept(MimeMessage m) => intake.AcceptAsync(Bytes(m), [recipient], m.From.Mailboxes.Single().Address, "test", CancellationToken.None);
 
         // Six conversations stored one by one; the first two resolved since.
         var openers = Enumerable.Range(0, 6).Select(i => Mail($"p{i}@customer.test", $"Question {i}")).ToList();
@@ -179,7 +180,7 @@ public sealed class IntakeRowsTests : IAsyncLifetime
         if (inReplyTo is not null)
         {
             m.InReplyTo = inReplyTo.MessageId;
-            m.References.Add(inReplyTo.MessageId);
+            m.References.Add(inReplyTo.MessageId!);
         }
         m.Body = new TextPart("plain") { Text = subject };
         return m;
