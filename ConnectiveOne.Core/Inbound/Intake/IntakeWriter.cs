@@ -19,8 +19,10 @@ namespace ConnectiveOne.Core.Inbound.Intake;
 /// The one writer of inbound mail (group commit). Callers queue prepared messages; this service drains
 /// whatever is waiting, threads and inserts it all in ONE transaction, commits (one fsync for the batch, with
 /// <c>synchronous=FULL</c>), and only then completes each caller's task, so an SMTP session answers 250 only
-/// once its own message is durable. Being the only writer also makes duplicate checks and threading exact:
-/// each message of a batch is saved (uncommitted) before the next is threaded, so it sees the earlier ones.
+/// once its own message is durable. Being the only writer also makes duplicate checks and threading exact: what
+/// threading needs from the database is fetched once per batch (<see cref="BatchThreadPrefetch"/>), and what the
+/// batch adds is seen through <see cref="IntakeBatch"/>. Rows are written with commands built from EF's model
+/// (<see cref="IntakeRows"/>), not <c>SaveChanges</c>.
 /// A failing batch is retried message by message, so one bad message cannot fail the others.
 /// </summary>
 public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore attachments, ChangeNotifier notifier, TimeProvider clock,
@@ -198,9 +200,9 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore at
         return (results, state.Events);
     }
 
-    // The writer keeps one context and one open connection (pragmas set once) instead of a scope per batch;
-    // its change tracker is cleared after each batch, and the whole context is dropped after a failure.
-    // Its insert/update commands (IntakeRows) are built on that connection once and dropped with it.
+    // The writer keeps one context and one open connection (pragmas set once) instead of a scope per batch, and
+    // its insert/update commands (IntakeRows) built on that connection; it tracks nothing (its queries are untracked),
+    // and the whole context is dropped after a failure.
     private (AsyncServiceScope Scope, AppDbContext Db, IntakeRows Rows)? _context;
 
     private async Task<(AppDbContext Db, IntakeRows Rows)> ContextAsync()
