@@ -1,7 +1,5 @@
-using ConnectiveOne.Core.Persistence;
 using ConnectiveOne.Core.Threading;
 using ConnectiveOne.Core.Tickets;
-using Microsoft.EntityFrameworkCore;
 
 namespace ConnectiveOne.Core.Inbound.Intake;
 
@@ -21,30 +19,14 @@ internal sealed class BatchThreadPrefetch
     private readonly Dictionary<long, Ticket> _tickets = [];
     private DateTimeOffset _since = DateTimeOffset.MaxValue;
 
-    private sealed record StoredRef(Guid AddressId, string MessageId, long TicketId);
-
-    private static readonly Func<AppDbContext, Guid[], string[], IAsyncEnumerable<StoredRef>> StoredIds = EF.CompileAsyncQuery(
-        (AppDbContext db, Guid[] addressIds, string[] ids) => db.Messages.AsNoTracking()
-            .Where(m => addressIds.Contains(m.AddressId) && m.MessageIdHeader != null && ids.Contains(m.MessageIdHeader))
-            .Select(m => new StoredRef(m.AddressId, m.MessageIdHeader!, m.TicketId)));
-
-    // The (AddressId, CustomerEmail, SubjectKey) index answers it; pairs that were not asked for are dropped in memory.
-    private static readonly Func<AppDbContext, Guid[], string[], string[], DateTimeOffset, IAsyncEnumerable<Ticket>> RecentTickets = EF.CompileAsyncQuery(
-        (AppDbContext db, Guid[] addressIds, string[] senders, string[] subjectKeys, DateTimeOffset since) => db.Tickets.AsNoTracking()
-            .Where(t => addressIds.Contains(t.AddressId) && senders.Contains(t.CustomerEmail) && subjectKeys.Contains(t.SubjectKey)
-                        && t.LastMessageAt >= since));
-
-    private static readonly Func<AppDbContext, long[], IAsyncEnumerable<Ticket>> TicketsById = EF.CompileAsyncQuery(
-        (AppDbContext db, long[] ids) => db.Tickets.AsNoTracking().Where(t => ids.Contains(t.Id)));
-
     /// <summary>Runs the batch's lookups for these deliveries (address and the facts threading will see).</summary>
-    public static async Task<BatchThreadPrefetch> LoadAsync(AppDbContext db, ThreadResolverOptions options,
-        IReadOnlyCollection<(Guid AddressId, IncomingMessageFacts Facts)> deliveries, CancellationToken cancellationToken)
+    public static async Task<BatchThreadPrefetch> LoadAsync(IntakeRows rows, ThreadResolverOptions options,
+        IReadOnlyCollection<(Guid AddressId, IncomingMessageFacts Facts)> deliveries)
     {
         var prefetch = new BatchThreadPrefetch();
         if (deliveries.Count == 0)
             return prefetch;
-        var addressIds = deliveries.Select(d => d.AddressId).Distinct().ToArray();
+        var addressIds = new IntakeRows.Where(nameof(Ticket.AddressId), deliveries.Select(d => d.AddressId).Distinct().Cast<object>().ToList());
         var senders = new HashSet<string>(StringComparer.Ordinal);
         var subjectKeys = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (addressId, facts) in deliveries)
@@ -66,20 +48,27 @@ internal sealed class BatchThreadPrefetch
         var ticketIds = new HashSet<long>();
         if (prefetch._idsAsked.Count > 0)
         {
-            var ids = prefetch._idsAsked.Select(k => k.MessageId).Distinct(StringComparer.Ordinal).ToArray();
-            await foreach (var row in StoredIds(db, addressIds, ids).WithCancellation(cancellationToken))
+            var ids = prefetch._idsAsked.Select(k => k.MessageId).Distinct(StringComparer.Ordinal).Cast<object>().ToList();
+            var found = await rows.SelectAsync<TicketMessage>(
+                [nameof(TicketMessage.AddressId), nameof(TicketMessage.MessageIdHeader), nameof(TicketMessage.TicketId)],
+                addressIds, new(nameof(TicketMessage.MessageIdHeader), ids));
+            foreach (var row in found)
             {
-                if (!prefetch._idsAsked.Contains((row.AddressId, row.MessageId)))
+                var key = ((Guid)row[0]!, (string)row[1]!);
+                if (!prefetch._idsAsked.Contains(key))
                     continue;
-                if (!prefetch._stored.TryGetValue((row.AddressId, row.MessageId), out var tickets))
-                    prefetch._stored[(row.AddressId, row.MessageId)] = tickets = [];
-                tickets.Add(row.TicketId);
-                ticketIds.Add(row.TicketId);
+                if (!prefetch._stored.TryGetValue(key, out var tickets))
+                    prefetch._stored[key] = tickets = [];
+                tickets.Add((long)row[2]!);
+                ticketIds.Add((long)row[2]!);
             }
         }
         if (prefetch._recentAsked.Count > 0)
         {
-            await foreach (var ticket in RecentTickets(db, addressIds, [.. senders], [.. subjectKeys], prefetch._since).WithCancellation(cancellationToken))
+            // The (AddressId, CustomerEmail, SubjectKey) index answers it; pairs that were not asked for are dropped here.
+            var recent = await rows.LoadAsync<Ticket>(addressIds, new(nameof(Ticket.CustomerEmail), senders.Cast<object>().ToList()),
+                new(nameof(Ticket.SubjectKey), subjectKeys.Cast<object>().ToList()), new(nameof(Ticket.LastMessageAt), [prefetch._since], AtLeast: true));
+            foreach (var ticket in recent)
             {
                 if (!prefetch._recentAsked.Contains((ticket.AddressId, ticket.CustomerEmail, ticket.SubjectKey)))
                     continue;
@@ -90,7 +79,7 @@ internal sealed class BatchThreadPrefetch
         ticketIds.ExceptWith(prefetch._tickets.Keys);
         if (ticketIds.Count > 0)
         {
-            await foreach (var ticket in TicketsById(db, [.. ticketIds]).WithCancellation(cancellationToken))
+            foreach (var ticket in await rows.LoadAsync<Ticket>(new IntakeRows.Where(nameof(Ticket.Id), ticketIds.Cast<object>().ToList())))
                 prefetch._tickets[ticket.Id] = ticket;
         }
         return prefetch;

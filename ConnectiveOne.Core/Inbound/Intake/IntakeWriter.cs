@@ -156,9 +156,9 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore at
 
             var addressIds = batch.SelectMany(p => p.AddressIds).Distinct().ToList();
             var addresses = new Dictionary<Guid, AddressState>(addressIds.Count);
-            await foreach (var row in AddressesById(db, [.. addressIds]))
-                addresses[row.Address.Id] = new AddressState(row.Address, row.BotId);
-            var stored = await FindStoredAsync(db, batch, addressIds);
+            foreach (var (address, botId) in await rows.AddressesWithBotsAsync(addressIds))
+                addresses[address.Id] = new AddressState(address, botId);
+            var stored = await FindStoredAsync(rows, batch, addressIds);
             var now = clock.GetUtcNow();
             var facts = batch.Select(p => p.Message.Mime is { } mime ? IncomingMessageFacts.From(mime, now) : null).ToList();
             var deliveries = new List<(Guid, IncomingMessageFacts)>();
@@ -167,7 +167,7 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore at
                 if (facts[i] is { } f)
                     deliveries.AddRange(batch[i].AddressIds.Where(addresses.ContainsKey).Select(id => (id, f)));
             }
-            var prefetch = await BatchThreadPrefetch.LoadAsync(db, ThreadOptions, deliveries, none);
+            var prefetch = await BatchThreadPrefetch.LoadAsync(rows, ThreadOptions, deliveries);
             var looked = Stopwatch.GetTimestamp();
             state = new BatchState(db, rows, new IntakeBatch(), prefetch, addresses, stored, [], now);
             for (var i = 0; i < batch.Count; i++)
@@ -246,25 +246,12 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore at
             (Stopwatch.GetElapsedTime(built, written) + insert).TotalMilliseconds, Stopwatch.GetElapsedTime(written).TotalMilliseconds);
     }
 
-    // Compiled once: these run for every batch or message, and EF's per-call query cache lookup showed in the timings.
-    // Untracked: the writer writes its changes itself (IntakeRows). The bot comes along for new tickets.
-    private static readonly Func<AppDbContext, Guid[], IAsyncEnumerable<AddressRow>> AddressesById = EF.CompileAsyncQuery(
-        (AppDbContext db, Guid[] ids) => db.Addresses.AsNoTracking().Where(a => ids.Contains(a.Id))
-            .Select(a => new AddressRow(a, db.Bots.Where(b => b.EmailAddressId == a.Id).Select(b => (Guid?)b.Id).FirstOrDefault())));
-
+    // Rules 1 and 3 name a ticket the prefetch did not load (rare): compiled once, untracked.
     private static readonly Func<AppDbContext, long, Task<Ticket?>> TicketById = EF.CompileAsyncQuery(
         (AppDbContext db, long id) => db.Tickets.AsNoTracking().FirstOrDefault(t => t.Id == id));
 
     private static readonly ThreadResolverOptions ThreadOptions = new();
 
-    private static readonly Func<AppDbContext, Guid[], string[], IAsyncEnumerable<StoredKey>> StoredByDedupKey = EF.CompileAsyncQuery(
-        (AppDbContext db, Guid[] addressIds, string[] keys) => db.Messages.AsNoTracking()
-            .Where(x => addressIds.Contains(x.AddressId) && keys.Contains(x.DedupKey))
-            .Select(x => new StoredKey(x.AddressId, x.DedupKey, x.Id, x.TicketId)));
-
-    private sealed record StoredKey(Guid AddressId, string DedupKey, long Id, long TicketId);
-
-    private sealed record AddressRow(CorporateAddress Address, Guid? BotId);
 
     /// <summary>An address of the batch: whether mail was delivered to it, and whether its forwarding fields changed.</summary>
     private sealed class AddressState(CorporateAddress address, Guid? botId)
@@ -308,13 +295,16 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore at
     }
 
     // One query for the whole batch: which (address, dedup key) pairs are stored already.
-    private static async Task<Dictionary<(Guid, string), (long MessageId, long TicketId)>> FindStoredAsync(AppDbContext db,
+    private static async Task<Dictionary<(Guid, string), (long MessageId, long TicketId)>> FindStoredAsync(IntakeRows rows,
         IReadOnlyList<Pending> batch, List<Guid> addressIds)
     {
-        var keys = batch.Select(p => p.Message.DedupKey).Distinct().ToArray();
+        var keys = batch.Select(p => p.Message.DedupKey).Distinct().Cast<object>().ToList();
         var stored = new Dictionary<(Guid, string), (long MessageId, long TicketId)>();
-        await foreach (var row in StoredByDedupKey(db, [.. addressIds], keys))
-            stored[(row.AddressId, row.DedupKey)] = (row.Id, row.TicketId);
+        var found = await rows.SelectAsync<TicketMessage>(
+            [nameof(TicketMessage.AddressId), nameof(TicketMessage.DedupKey), nameof(TicketMessage.Id), nameof(TicketMessage.TicketId)],
+            new(nameof(TicketMessage.AddressId), addressIds.Cast<object>().ToList()), new(nameof(TicketMessage.DedupKey), keys));
+        foreach (var row in found)
+            stored[((Guid)row[0]!, (string)row[1]!)] = ((long)row[2]!, (long)row[3]!);
         return stored;
     }
 
