@@ -121,7 +121,7 @@ public sealed class ThreadResolver(IThreadLookup lookup, ThreadResolverOptions? 
 
     public async Task<ThreadDecision> ResolveAsync(IncomingMessageFacts message, CancellationToken cancellationToken = default)
     {
-        var subject = SubjectNormalizer.Normalize(message.Subject, stripListTags: true, _options.ExtraSubjectPrefixes);
+        var subject = SubjectOf(message);
         var candidates = CandidateIds(message);
         string? detail = null;
 
@@ -156,7 +156,7 @@ public sealed class ThreadResolver(IThreadLookup lookup, ThreadResolverOptions? 
             }
         }
 
-        var sender = message.SenderAddress.Trim().ToLowerInvariant();
+        var sender = SenderOf(message);
 
         // Rule 3: "[#N]" only counts for someone already in ticket N, or anyone could post into any ticket.
         if (subject.TicketNumber is { } number && sender.Length > 0)
@@ -168,9 +168,9 @@ public sealed class ThreadResolver(IThreadLookup lookup, ThreadResolverOptions? 
         }
 
         // Rule 4: same sender, same base subject, recent activity. An empty subject would merge unrelated mail.
-        if (_options.UseSenderAndSubject && sender.Length > 0 && subject.MatchKey.Length > 0)
+        if (UsesSenderAndSubject(sender, subject, _options))
         {
-            var since = message.Date - _options.SubjectWindow;
+            var since = SubjectWindowStart(message, _options);
             var recent = await lookup.FindRecentBySenderAndSubjectAsync(sender, subject.MatchKey, since, cancellationToken);
             if (recent is not null && recent.LastActivityAt >= since)
                 return new ThreadDecision(ThreadRule.SenderAndSubject, recent.TicketId, subject.MatchKey, detail, subject);
@@ -179,8 +179,31 @@ public sealed class ThreadResolver(IThreadLookup lookup, ThreadResolverOptions? 
         return new ThreadDecision(ThreadRule.NewTicket, null, null, detail, subject);
     }
 
+    // The questions the rules will ask, computable without a lookup: a caller threading many messages at once
+    // (the intake writer) fetches their answers in one go first.
+
+    /// <summary>The normalized subject the rules look at.</summary>
+    public NormalizedSubject SubjectOf(IncomingMessageFacts message) => SubjectOf(message, _options);
+
+    /// <inheritdoc cref="SubjectOf(IncomingMessageFacts)"/>
+    public static NormalizedSubject SubjectOf(IncomingMessageFacts message, ThreadResolverOptions options) =>
+        SubjectNormalizer.Normalize(message.Subject, stripListTags: true, options.ExtraSubjectPrefixes);
+
+    /// <summary>The sender as the lookups receive it: trimmed, lower case, empty when there is none.</summary>
+    public static string SenderOf(IncomingMessageFacts message) => message.SenderAddress.Trim().ToLowerInvariant();
+
+    /// <summary>Whether rule 4 (sender + subject) applies: an empty subject or sender would merge unrelated mail.</summary>
+    public static bool UsesSenderAndSubject(string sender, NormalizedSubject subject, ThreadResolverOptions options) =>
+        options.UseSenderAndSubject && sender.Length > 0 && subject.MatchKey.Length > 0;
+
+    /// <summary>The oldest activity rule 4 accepts for this message.</summary>
+    public static DateTimeOffset SubjectWindowStart(IncomingMessageFacts message, ThreadResolverOptions options) => message.Date - options.SubjectWindow;
+
     /// <summary>In-Reply-To ids first, then References newest first; normalized, de-duplicated, without the message's own id.</summary>
-    public IReadOnlyList<string> CandidateIds(IncomingMessageFacts message)
+    public IReadOnlyList<string> CandidateIds(IncomingMessageFacts message) => CandidateIds(message, _options);
+
+    /// <inheritdoc cref="CandidateIds(IncomingMessageFacts)"/>
+    public static IReadOnlyList<string> CandidateIds(IncomingMessageFacts message, ThreadResolverOptions options)
     {
         var own = message.MessageId is null ? null : MessageIds.Normalize(message.MessageId);
         return message.InReplyTo
@@ -188,7 +211,7 @@ public sealed class ThreadResolver(IThreadLookup lookup, ThreadResolverOptions? 
             .Select(MessageIds.Normalize)
             .Where(id => id.Length > 0 && !string.Equals(id, own, StringComparison.Ordinal))
             .Distinct(StringComparer.Ordinal)
-            .Take(_options.MaxCandidateIds)
+            .Take(options.MaxCandidateIds)
             .ToList();
     }
 }

@@ -4,29 +4,35 @@ using ConnectiveOne.Core.Tickets;
 namespace ConnectiveOne.Core.Inbound.Intake;
 
 /// <summary>
-/// What one writer batch has added or changed but not yet saved: the writer saves the whole batch with one
-/// <c>SaveChanges</c>, so threading and duplicate checks look here first, then in the database.
-/// Tickets created in the batch have no id yet; they are known to threading by a negative stand-in.
+/// What one writer batch has added or changed so far. Rows are inserted as the batch goes (so they have ids), but
+/// threading asks a prefetch taken before the batch (<see cref="BatchThreadPrefetch"/>), so it looks here too; and
+/// changed tickets are written once, at the end of the batch.
 /// </summary>
 internal sealed class IntakeBatch
 {
-    private readonly List<Ticket> _newTickets = [];
-    private readonly Dictionary<long, Ticket> _touched = [];
+    private readonly Dictionary<long, Ticket> _tickets = [];
+    private readonly Dictionary<long, (Ticket Ticket, bool Reopened)> _changed = [];
     private readonly Dictionary<(Guid AddressId, string DedupKey), TicketMessage> _byDedupKey = [];
     private readonly List<TicketMessage> _messages = [];
 
     /// <summary>The messages added so far, in order.</summary>
     public IReadOnlyList<TicketMessage> Messages => _messages;
 
-    /// <summary>The id threading uses for <paramref name="ticket"/>: its own, or a stand-in while it is new.</summary>
-    public long KeyOf(Ticket ticket) => ticket.Id > 0 ? ticket.Id : -(_newTickets.IndexOf(ticket) + 1);
+    /// <summary>A ticket this batch created or changed, or null.</summary>
+    public Ticket? Find(long id) => _tickets.GetValueOrDefault(id);
 
-    /// <summary>A ticket of this batch by the key <see cref="KeyOf"/> gave, or null for one only in the database.</summary>
-    public Ticket? Find(long key) => key < 0 ? _newTickets[(int)(-key - 1)] : _touched.GetValueOrDefault(key);
+    /// <summary>A ticket inserted by this batch.</summary>
+    public void AddTicket(Ticket ticket) => _tickets[ticket.Id] = ticket;
 
-    public void AddTicket(Ticket ticket) => _newTickets.Add(ticket);
+    /// <summary>A ticket that got another message in this batch: written at the end of it.</summary>
+    public void Touch(Ticket ticket, bool reopened)
+    {
+        _tickets[ticket.Id] = ticket;
+        _changed[ticket.Id] = (ticket, reopened || (_changed.TryGetValue(ticket.Id, out var before) && before.Reopened));
+    }
 
-    public void Touch(Ticket ticket) => _touched[ticket.Id] = ticket;
+    /// <summary>Tickets to write at the end of the batch, and whether a reply reopened them.</summary>
+    public IEnumerable<(Ticket Ticket, bool Reopened)> Changed => _changed.Values;
 
     public void AddMessage(TicketMessage message)
     {
@@ -37,14 +43,15 @@ internal sealed class IntakeBatch
     public TicketMessage? FindDuplicate(Guid addressId, string dedupKey) => _byDedupKey.GetValueOrDefault((addressId, dedupKey));
 
     /// <summary>Tickets of this batch (new or changed) for the sender + subject rule, with their current activity time.</summary>
-    public IEnumerable<Ticket> Tickets => _newTickets.Concat(_touched.Values);
+    public IEnumerable<Ticket> Tickets => _tickets.Values;
 }
 
 /// <summary>
-/// <see cref="IThreadLookup"/> over the database (<see cref="TicketThreadLookup"/>) plus the unsaved part of the
-/// current batch, so a reply finds its parent even when both arrived in the same group commit.
+/// <see cref="IThreadLookup"/> over the database as it was when the batch began (the prefetch, or
+/// <see cref="TicketThreadLookup"/>) plus what the current batch added, so a reply finds its parent even when both
+/// arrived in the same group commit.
 /// </summary>
-internal sealed class IntakeBatchThreadLookup(TicketThreadLookup database, IntakeBatch batch, Guid addressId) : IThreadLookup
+internal sealed class IntakeBatchThreadLookup(IThreadLookup database, IntakeBatch batch, Guid addressId) : IThreadLookup
 {
     // Our own Message-IDs name tickets that already had outbound mail, so they are never new in this batch.
     public Task<IReadOnlyList<TicketThreadSecret>> FindTicketSecretsAsync(IReadOnlyCollection<long> ticketNumbers, CancellationToken cancellationToken) =>
@@ -59,7 +66,7 @@ internal sealed class IntakeBatchThreadLookup(TicketThreadLookup database, Intak
             if (message.AddressId != addressId || message.MessageIdHeader is not { } id || !messageIds.Contains(id))
                 continue;
             merged ??= [.. found];
-            merged.Add(new StoredMessageId(id, batch.KeyOf(message.Ticket!)));
+            merged.Add(new StoredMessageId(id, message.Ticket!.Id));
         }
         return merged ?? found;
     }
@@ -87,7 +94,7 @@ internal sealed class IntakeBatchThreadLookup(TicketThreadLookup database, Intak
             if (ticket.AddressId == addressId && ticket.LastMessageAt >= since && (best is null || ticket.LastMessageAt > best.LastActivityAt)
                 && string.Equals(ticket.CustomerEmail, senderAddress, StringComparison.Ordinal)
                 && string.Equals(ticket.SubjectKey, subjectKey, StringComparison.Ordinal))
-                best = new RecentTicket(batch.KeyOf(ticket), ticket.LastMessageAt);
+                best = new RecentTicket(ticket.Id, ticket.LastMessageAt);
         }
         return best;
     }

@@ -19,8 +19,10 @@ namespace ConnectiveOne.Core.Inbound.Intake;
 /// The one writer of inbound mail (group commit). Callers queue prepared messages; this service drains
 /// whatever is waiting, threads and inserts it all in ONE transaction, commits (one fsync for the batch, with
 /// <c>synchronous=FULL</c>), and only then completes each caller's task, so an SMTP session answers 250 only
-/// once its own message is durable. Being the only writer also makes duplicate checks and threading exact:
-/// each message of a batch is saved (uncommitted) before the next is threaded, so it sees the earlier ones.
+/// once its own message is durable. Being the only writer also makes duplicate checks and threading exact: what
+/// threading needs from the database is fetched once per batch (<see cref="BatchThreadPrefetch"/>), and what the
+/// batch adds is seen through <see cref="IntakeBatch"/>. Rows are written with commands built from EF's model
+/// (<see cref="IntakeRows"/>), not <c>SaveChanges</c>.
 /// A failing batch is retried message by message, so one bad message cannot fail the others.
 /// </summary>
 public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore attachments, ChangeNotifier notifier, TimeProvider clock,
@@ -149,71 +151,83 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore at
         var outcomes = new List<List<Outcome>>(batch.Count);
         try
         {
-            var db = await ContextAsync();
+            var (db, rows) = await ContextAsync();
             await using var transaction = await db.Database.BeginTransactionAsync(none);
 
             var addressIds = batch.SelectMany(p => p.AddressIds).Distinct().ToList();
-            var addresses = await AddressesById(db, [.. addressIds]).ToDictionaryAsync(a => a.Id, cancellationToken: none);
-            var stored = await FindStoredAsync(db, batch, addressIds);
-            var looked = Stopwatch.GetTimestamp();
-            state = new BatchState(new IntakeBatch(), addresses, stored, [], [], clock.GetUtcNow());
-            foreach (var item in batch)
+            var addresses = new Dictionary<Guid, AddressState>(addressIds.Count);
+            foreach (var (address, botId) in await rows.AddressesWithBotsAsync(addressIds))
+                addresses[address.Id] = new AddressState(address, botId);
+            var stored = await FindStoredAsync(rows, batch, addressIds);
+            var now = clock.GetUtcNow();
+            var facts = batch.Select(p => p.Message.Mime is { } mime ? IncomingMessageFacts.From(mime, now) : null).ToList();
+            var deliveries = new List<(Guid, IncomingMessageFacts)>();
+            for (var i = 0; i < batch.Count; i++)
             {
-                var deliveries = new List<Outcome>(item.AddressIds.Count);
-                foreach (var addressId in item.AddressIds)
-                    deliveries.Add(await WriteOneAsync(db, item.Message, addressId, state));
-                outcomes.Add(deliveries);
+                if (facts[i] is { } f)
+                    deliveries.AddRange(batch[i].AddressIds.Where(addresses.ContainsKey).Select(id => (id, f)));
+            }
+            var prefetch = await BatchThreadPrefetch.LoadAsync(rows, ThreadOptions, deliveries);
+            var looked = Stopwatch.GetTimestamp();
+            state = new BatchState(db, rows, new IntakeBatch(), prefetch, addresses, stored, [], now);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var deliveriesOfItem = new List<Outcome>(batch[i].AddressIds.Count);
+                foreach (var addressId in batch[i].AddressIds)
+                    deliveriesOfItem.Add(await WriteOneAsync(batch[i].Message, facts[i], addressId, state));
+                outcomes.Add(deliveriesOfItem);
             }
             var built = Stopwatch.GetTimestamp();
-            await db.SaveChangesAsync(none);
-            if (ResolveInlinePlaceholders(state.Batch.Messages))
-                await db.SaveChangesAsync(none);
+            foreach (var (ticket, reopened) in state.Batch.Changed)
+                await rows.UpdateAsync(ticket, reopened);
+            foreach (var address in addresses.Values.Where(a => a.Seen))
+                await rows.UpdateAsync(address.Address, address.ForwardingChanged);
             var written = Stopwatch.GetTimestamp();
             await files;
             await transaction.CommitAsync(none);
-            LogTimings(batch, started, looked, built, written);
+            LogTimings(batch, started, looked, built, written, state.InsertTicks);
         }
         catch
         {
-            await DropContextAsync(); // whatever it tracked or left open goes with it
+            await DropContextAsync(); // whatever it left open goes with it
             await Task.WhenAny(files); // a retry of these messages must not race this batch's flushes
             throw;
         }
-        _context!.Value.Db.ChangeTracker.Clear();
 
         var results = new List<IntakeResult>(batch.Count);
-        foreach (var deliveries in outcomes)
-            results.Add(new IntakeResult(deliveries.Select(o => Report(o, state.Events)).ToList()));
+        foreach (var deliveriesOfItem in outcomes)
+            results.Add(new IntakeResult(deliveriesOfItem.Select(o => Report(o, state.Events)).ToList()));
         return (results, state.Events);
     }
 
-    // The writer keeps one context and one open connection (pragmas set once) instead of a scope per batch;
-    // its change tracker is cleared after each batch, and the whole context is dropped after a failure.
-    private (AsyncServiceScope Scope, AppDbContext Db)? _context;
+    // The writer keeps one context and one open connection (pragmas set once) instead of a scope per batch, and
+    // its insert/update commands (IntakeRows) built on that connection; it tracks nothing (its queries are untracked),
+    // and the whole context is dropped after a failure.
+    private (AsyncServiceScope Scope, AppDbContext Db, IntakeRows Rows)? _context;
 
-    private async Task<AppDbContext> ContextAsync()
+    private async Task<(AppDbContext Db, IntakeRows Rows)> ContextAsync()
     {
-        if (_context is { Db: var existing })
-            return existing;
+        if (_context is { Db: var existing, Rows: var rows })
+            return (existing, rows);
         var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        db.Database.AutoSavepointsEnabled = false; // the whole batch rolls back together; retries find the culprit
         await db.Database.OpenConnectionAsync(CancellationToken.None);
-        _context = (scope, db);
-        return db;
+        _context = (scope, db, new IntakeRows(db));
+        return (db, _context.Value.Rows);
     }
 
     private async Task DropContextAsync()
     {
-        if (_context is not { Scope: var scope })
+        if (_context is not { Scope: var scope, Rows: var rows })
             return;
         _context = null;
+        await rows.DisposeAsync();
         await scope.DisposeAsync();
     }
 
     // Where the time goes, per batch (Debug): preparing on the session threads, waiting in the queue, the
     // lookups and inserts inside the transaction, and the commit (attachment and database fsyncs).
-    private void LogTimings(IReadOnlyList<Pending> batch, long started, long looked, long built, long written)
+    private void LogTimings(IReadOnlyList<Pending> batch, long started, long looked, long built, long written, long insertTicks)
     {
         if (!logger.IsEnabled(LogLevel.Debug))
             return;
@@ -223,30 +237,39 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore at
             prepare += item.Message.PrepareTime.TotalMilliseconds;
             wait += Stopwatch.GetElapsedTime(item.QueuedAt, started).TotalMilliseconds;
         }
+        // "save" is every insert and update (made while threading, plus the ticket and address updates at the end).
+        var insert = Stopwatch.GetElapsedTime(0, insertTicks);
         logger.LogDebug("Intake batch of {Count}: prepare {PrepareMs:F2} ms/msg, queued {WaitMs:F2} ms/msg, write {WriteMs:F2} ms "
             + "(open+dedup {OpenMs:F2}, threading {ThreadingMs:F2}, save {SaveMs:F2}), commit {CommitMs:F2} ms",
             batch.Count, prepare / batch.Count, wait / batch.Count, Stopwatch.GetElapsedTime(started, written).TotalMilliseconds,
-            Stopwatch.GetElapsedTime(started, looked).TotalMilliseconds, Stopwatch.GetElapsedTime(looked, built).TotalMilliseconds,
-            Stopwatch.GetElapsedTime(built, written).TotalMilliseconds, Stopwatch.GetElapsedTime(written).TotalMilliseconds);
+            Stopwatch.GetElapsedTime(started, looked).TotalMilliseconds, (Stopwatch.GetElapsedTime(looked, built) - insert).TotalMilliseconds,
+            (Stopwatch.GetElapsedTime(built, written) + insert).TotalMilliseconds, Stopwatch.GetElapsedTime(written).TotalMilliseconds);
     }
 
-    // Compiled once: these run for every batch or message, and EF's per-call query cache lookup showed in the timings.
-    private static readonly Func<AppDbContext, Guid[], IAsyncEnumerable<CorporateAddress>> AddressesById = EF.CompileAsyncQuery(
-        (AppDbContext db, Guid[] ids) => db.Addresses.Where(a => ids.Contains(a.Id)));
+    // Rules 1 and 3 name a ticket the prefetch did not load (rare): compiled once, untracked.
+    private static readonly Func<AppDbContext, long, Task<Ticket?>> TicketById = EF.CompileAsyncQuery(
+        (AppDbContext db, long id) => db.Tickets.AsNoTracking().FirstOrDefault(t => t.Id == id));
 
-    private static readonly Func<AppDbContext, Guid[], string[], IAsyncEnumerable<StoredKey>> StoredByDedupKey = EF.CompileAsyncQuery(
-        (AppDbContext db, Guid[] addressIds, string[] keys) => db.Messages.AsNoTracking()
-            .Where(x => addressIds.Contains(x.AddressId) && keys.Contains(x.DedupKey))
-            .Select(x => new StoredKey(x.AddressId, x.DedupKey, x.Id, x.TicketId)));
+    private static readonly ThreadResolverOptions ThreadOptions = new();
 
-    private static readonly Func<AppDbContext, Guid, Task<Guid?>> BotOfAddress = EF.CompileAsyncQuery(
-        (AppDbContext db, Guid addressId) => db.Bots.Where(b => b.EmailAddressId == addressId).Select(b => (Guid?)b.Id).FirstOrDefault());
 
-    private sealed record StoredKey(Guid AddressId, string DedupKey, long Id, long TicketId);
+    /// <summary>An address of the batch: whether mail was delivered to it, and whether its forwarding fields changed.</summary>
+    private sealed class AddressState(CorporateAddress address, Guid? botId)
+    {
+        private readonly (ForwardingStatus, string?, string?) _loaded = (address.Forwarding, address.ForwardingDetail, address.ForwardingTestToken);
+        public CorporateAddress Address => address;
+        public Guid? BotId => botId;
+        public bool Seen { get; set; }
+        public bool ForwardingChanged => _loaded != (address.Forwarding, address.ForwardingDetail, address.ForwardingTestToken);
+    }
 
-    private sealed record BatchState(IntakeBatch Batch, Dictionary<Guid, CorporateAddress> Addresses,
-        Dictionary<(Guid, string), (long MessageId, long TicketId)> Stored, Dictionary<Guid, Guid?> Bots,
-        List<ChangeEvent> Events, DateTimeOffset Now);
+    private sealed record BatchState(AppDbContext Db, IntakeRows Rows, IntakeBatch Batch, BatchThreadPrefetch Prefetch,
+        Dictionary<Guid, AddressState> Addresses, Dictionary<(Guid, string), (long MessageId, long TicketId)> Stored,
+        List<ChangeEvent> Events, DateTimeOffset Now)
+    {
+        /// <summary>Stopwatch ticks spent in inserts while threading (for the Debug breakdown).</summary>
+        public long InsertTicks { get; set; }
+    }
 
     /// <summary>A delivery decided in the batch; ids are read once the batch is saved.</summary>
     private sealed record Outcome(Guid AddressId, IntakeOutcome Kind, TicketMessage? Message = null, (long MessageId, long TicketId)? Earlier = null,
@@ -272,38 +295,37 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore at
     }
 
     // One query for the whole batch: which (address, dedup key) pairs are stored already.
-    private static async Task<Dictionary<(Guid, string), (long MessageId, long TicketId)>> FindStoredAsync(AppDbContext db,
+    private static async Task<Dictionary<(Guid, string), (long MessageId, long TicketId)>> FindStoredAsync(IntakeRows rows,
         IReadOnlyList<Pending> batch, List<Guid> addressIds)
     {
-        var keys = batch.Select(p => p.Message.DedupKey).Distinct().ToArray();
+        var keys = batch.Select(p => p.Message.DedupKey).Distinct().Cast<object>().ToList();
         var stored = new Dictionary<(Guid, string), (long MessageId, long TicketId)>();
-        await foreach (var row in StoredByDedupKey(db, [.. addressIds], keys))
-            stored[(row.AddressId, row.DedupKey)] = (row.Id, row.TicketId);
+        var found = await rows.SelectAsync<TicketMessage>(
+            [nameof(TicketMessage.AddressId), nameof(TicketMessage.DedupKey), nameof(TicketMessage.Id), nameof(TicketMessage.TicketId)],
+            new(nameof(TicketMessage.AddressId), addressIds.Cast<object>().ToList()), new(nameof(TicketMessage.DedupKey), keys));
+        foreach (var row in found)
+            stored[((Guid)row[0]!, (string)row[1]!)] = ((long)row[2]!, (long)row[3]!);
         return stored;
     }
 
     // Inline images point at attachment ids, known only after the insert.
-    private static bool ResolveInlinePlaceholders(IReadOnlyList<TicketMessage> messages)
+    private static bool ResolveInlinePlaceholders(TicketMessage message)
     {
-        var changed = false;
-        foreach (var message in messages)
-        {
-            if (message.Html is not { } html || !html.Contains("__c1inline", StringComparison.Ordinal))
-                continue;
-            var sb = new StringBuilder(html);
-            for (var i = 0; i < message.Attachments.Count; i++)
-                sb.Replace(PreparedMessage.InlinePlaceholder(i), message.Attachments[i].Id.ToString(CultureInfo.InvariantCulture));
-            message.Html = sb.ToString();
-            changed = true;
-        }
-        return changed;
+        if (message.Html is not { } html || !html.Contains("__c1inline", StringComparison.Ordinal))
+            return false;
+        var sb = new StringBuilder(html);
+        for (var i = 0; i < message.Attachments.Count; i++)
+            sb.Replace(PreparedMessage.InlinePlaceholder(i), message.Attachments[i].Id.ToString(CultureInfo.InvariantCulture));
+        message.Html = sb.ToString();
+        return true;
     }
 
-    private async Task<Outcome> WriteOneAsync(AppDbContext db, PreparedMessage m, Guid addressId, BatchState state)
+    private async Task<Outcome> WriteOneAsync(PreparedMessage m, IncomingMessageFacts? facts, Guid addressId, BatchState state)
     {
         var now = state.Now;
-        if (!state.Addresses.TryGetValue(addressId, out var address))
+        if (!state.Addresses.TryGetValue(addressId, out var addressState))
             return new Outcome(addressId, IntakeOutcome.AddressGone);
+        var address = addressState.Address;
 
         if (IsForwardingTest(m, address))
         {
@@ -311,6 +333,7 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore at
             address.ForwardingDetail = $"The test mail sent to {address.Email} came back through the redirect.";
             address.ForwardingTestToken = null;
             address.LastReceivedAt = now;
+            addressState.Seen = true;
             state.Events.Add(new ChangeEvent(ChangeKind.ForwardingStatusChanged, address.Id.ToString(), "Forwarding confirmed"));
             logger.LogInformation("Forwarding test mail arrived for address {AddressId}; forwarding confirmed", address.Id);
             return new Outcome(addressId, IntakeOutcome.ForwardingTestConfirmed);
@@ -324,6 +347,7 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore at
         var flags = m.Flags;
         var previousStatus = address.Forwarding;
         address.LastReceivedAt = now;
+        addressState.Seen = true;
         if (m.Mime is { } mime && ForwardedAsDetector.Detect(mime, address.Email) is { } reason)
         {
             flags |= MessageFlags.ForwardedAs;
@@ -338,12 +362,11 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore at
         if (address.Forwarding != previousStatus)
             state.Events.Add(new ChangeEvent(ChangeKind.ForwardingStatusChanged, address.Id.ToString(), address.Forwarding.ToString()));
 
-        var decision = await ResolveThreadAsync(db, m, addressId, state.Batch, now);
+        var decision = await ResolveThreadAsync(state, m, facts, addressId);
         Ticket ticket;
         var created = false;
         var reopened = false;
-        if (decision.TicketId is { } ticketKey
-            && (state.Batch.Find(ticketKey) ?? await db.Tickets.FindAsync([ticketKey], CancellationToken.None)) is { } found)
+        if (decision.TicketId is { } ticketKey && await FindTicketAsync(state, ticketKey) is { } found)
         {
             ticket = found;
             ticket.MessageCount++;
@@ -354,23 +377,17 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore at
                 ticket.Status = TicketStatus.Open;
                 reopened = true;
             }
-            if (ticket.Id > 0)
-                state.Batch.Touch(ticket);
+            state.Batch.Touch(ticket, reopened);
         }
         else
         {
             created = true;
-            if (!state.Bots.TryGetValue(addressId, out var botId))
-            {
-                botId = await BotOfAddress(db, addressId);
-                state.Bots[addressId] = botId;
-            }
             ticket = new Ticket
             {
                 Subject = m.Subject.Length > 0 ? m.Subject : "(no subject)",
                 SubjectKey = decision.Subject.MatchKey,
                 AddressId = addressId,
-                BotId = botId,
+                BotId = addressState.BotId,
                 CustomerEmail = m.FromAddress,
                 CustomerName = m.FromName,
                 ThreadToken = MessageIdFormat.NewThreadToken(),
@@ -378,7 +395,7 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore at
                 LastMessageAt = now,
                 MessageCount = 1,
             };
-            db.Tickets.Add(ticket);
+            await TimedInsertAsync(state, () => state.Rows.InsertAsync(ticket));
             state.Batch.AddTicket(ticket);
         }
 
@@ -420,18 +437,42 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore at
             Raw = new RawMessage { Bytes = m.Raw },
             Attachments = attachments,
         };
-        db.Messages.Add(message);
+        await TimedInsertAsync(state, async () =>
+        {
+            await state.Rows.InsertAsync(message);
+            if (ResolveInlinePlaceholders(message))
+                await state.Rows.UpdateHtmlAsync(message);
+        });
         state.Batch.AddMessage(message);
         return new Outcome(addressId, IntakeOutcome.Stored, message, Created: created, Reopened: reopened, Rule: decision.Rule);
     }
 
-    private static async Task<ThreadDecision> ResolveThreadAsync(AppDbContext db, PreparedMessage m, Guid addressId, IntakeBatch batch, DateTimeOffset now)
+    private static async Task<ThreadDecision> ResolveThreadAsync(BatchState state, PreparedMessage m, IncomingMessageFacts? facts, Guid addressId)
     {
         // Unreadable mail gets its own ticket: its "subject" and sender say nothing about a conversation.
-        if (m.Mime is null)
+        if (facts is null)
             return new ThreadDecision(ThreadRule.NewTicket, null, null, m.ParseError, SubjectNormalizer.Normalize(m.Subject));
-        var resolver = new ThreadResolver(new IntakeBatchThreadLookup(new TicketThreadLookup(db, addressId), batch, addressId));
-        return await resolver.ResolveAsync(IncomingMessageFacts.From(m.Mime, now), CancellationToken.None);
+        var database = state.Prefetch.ForAddress(addressId, new TicketThreadLookup(state.Db, addressId));
+        var resolver = new ThreadResolver(new IntakeBatchThreadLookup(database, state.Batch, addressId), ThreadOptions);
+        return await resolver.ResolveAsync(facts, CancellationToken.None);
+    }
+
+    // The same object for the whole batch: from the batch itself, the prefetch, or (rules 1 and 3) the database.
+    private static async Task<Ticket?> FindTicketAsync(BatchState state, long id)
+    {
+        if ((state.Batch.Find(id) ?? state.Prefetch.FindTicket(id)) is { } known)
+            return known;
+        if (await TicketById(state.Db, id) is not { } loaded)
+            return null;
+        state.Prefetch.Remember(loaded);
+        return loaded;
+    }
+
+    private static async Task TimedInsertAsync(BatchState state, Func<Task> insert)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await insert();
+        state.InsertTicks += Stopwatch.GetTimestamp() - started;
     }
 
     private static bool IsForwardingTest(PreparedMessage m, CorporateAddress address)
