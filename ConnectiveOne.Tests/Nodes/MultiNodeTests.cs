@@ -180,22 +180,22 @@ public sealed class MultiNodeTests : IAsyncLifetime
 
         var ann = Guid.NewGuid();
         onA.View(ann, 42, "ann-id", "ann@example.test");
-        await WaitForAsync(() => onB.ViewersOf(42).SequenceEqual([new Viewer("ann-id", "ann@example.test", false)]));
+        await SharedNodes.WaitForAsync(() => onB.ViewersOf(42).SequenceEqual([new Viewer("ann-id", "ann@example.test", false)]));
         onB.View(Guid.NewGuid(), 42, "bob-id", "bob@example.test");
         onA.Typed(ann);
-        await WaitForAsync(() => onB.ViewersOf(42).SequenceEqual(
+        await SharedNodes.WaitForAsync(() => onB.ViewersOf(42).SequenceEqual(
             [new Viewer("ann-id", "ann@example.test", true), new Viewer("bob-id", "bob@example.test", false)]));
-        await WaitForAsync(() => onA.ViewersOf(42).Count == 2);
+        await SharedNodes.WaitForAsync(() => onA.ViewersOf(42).Count == 2);
 
         onA.Leave(ann);
-        await WaitForAsync(() => onB.ViewersOf(42).SequenceEqual([new Viewer("bob-id", "bob@example.test", false)]));
+        await SharedNodes.WaitForAsync(() => onB.ViewersOf(42).SequenceEqual([new Viewer("bob-id", "bob@example.test", false)]));
     }
 
     /// <summary>Subscriptions are made in the background at start: wait until a probe on one node reaches the other.</summary>
     private static async Task WaitUntilBothListenAsync(TicketPresence a, TicketPresence b)
     {
         var probe = Guid.NewGuid();
-        await WaitForAsync(() =>
+        await SharedNodes.WaitForAsync(() =>
         {
             a.View(probe, -1, "probe", "probe");
             b.View(probe, -2, "probe", "probe");
@@ -205,16 +205,6 @@ public sealed class MultiNodeTests : IAsyncLifetime
         b.Leave(probe);
     }
 
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("The other node did not see the change in time.");
-            await Task.Delay(50);
-        }
-    }
 
     private Dictionary<string, int> SentTimesByMessageId() =>
         _relay.Received.GroupBy(m => m.Message.MessageId ?? "").ToDictionary(g => g.Key, g => g.Count());

@@ -50,6 +50,18 @@ public sealed class SharedNodes : IAsyncDisposable
         return process;
     }
 
+    /// <summary>Polls an in-memory condition that another node's message makes true, for up to 20 s.</summary>
+    public static async Task WaitForAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException("The other node's change did not arrive in time.");
+            await Task.Delay(50);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Redis.DisposeAsync();
