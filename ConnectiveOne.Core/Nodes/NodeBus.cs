@@ -32,7 +32,8 @@ public sealed class NodeBus(IOptions<ConnectiveOneOptions> options, NodeIdentity
     private sealed record PresenceMessage(string Node, PresenceNote Note);
 
     private ConnectionMultiplexer? _redis;
-    private int _sendFailures;
+    /// <summary>1 while Redis is known to be away, so an outage is logged once (not per connection and retry).</summary>
+    private int _outage;
 
     /// <summary>Whether this node shares events with others (Redis configured), connected or not.</summary>
     public bool IsShared => !string.IsNullOrWhiteSpace(options.Value.Redis);
@@ -71,12 +72,11 @@ public sealed class NodeBus(IOptions<ConnectiveOneOptions> options, NodeIdentity
         configuration.AbortOnConnectFail = false;
         configuration.ClientName ??= node.Name;
         _redis = await ConnectionMultiplexer.ConnectAsync(configuration);
-        _redis.ConnectionFailed += (_, e) => logger.LogWarning(e.Exception,
-            "Redis is unreachable ({FailureType}); this node works alone and live updates from other nodes pause", e.FailureType);
+        _redis.ConnectionFailed += (_, e) => OutageBegins(e.Exception);
         _redis.ConnectionRestored += (_, _) =>
         {
-            Interlocked.Exchange(ref _sendFailures, 0);
-            logger.LogInformation("Redis is back; live updates are shared with the other nodes again");
+            if (Interlocked.Exchange(ref _outage, 0) == 1)
+                logger.LogInformation("Redis is back; live updates are shared with the other nodes again");
         };
 
         var subscriber = _redis.GetSubscriber();
@@ -126,10 +126,16 @@ public sealed class NodeBus(IOptions<ConnectiveOneOptions> options, NodeIdentity
         }
         catch (RedisException e)
         {
-            // Logged once per outage: the node keeps working, only the other nodes miss this.
-            if (Interlocked.Increment(ref _sendFailures) == 1)
-                logger.LogWarning(e, "Passing live updates to the other nodes failed; they miss them until Redis is back");
+            // The node keeps working; only the other nodes miss this.
+            OutageBegins(e);
         }
+    }
+
+    private void OutageBegins(Exception? e)
+    {
+        if (Interlocked.Exchange(ref _outage, 1) == 0)
+            logger.LogWarning("Redis is unreachable ({Reason}); this node works alone and live updates from other nodes pause",
+                e?.Message);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using ConnectiveOne.Core.Addresses;
 using ConnectiveOne.Core.Dns;
+using ConnectiveOne.Core.Events;
 using ConnectiveOne.Core.Outbound;
 using ConnectiveOne.Core.Persistence;
 using ConnectiveOne.Core.Tickets;
@@ -189,6 +190,37 @@ public sealed class MultiNodeTests : IAsyncLifetime
 
         onA.Leave(ann);
         await SharedNodes.WaitForAsync(() => onB.ViewersOf(42).SequenceEqual([new Viewer("bob-id", "bob@example.test", false)]));
+    }
+
+    [Fact]
+    public async Task When_redis_goes_away_each_node_keeps_working_alone_and_shares_again_once_it_is_back()
+    {
+        await using var redis = await RedisServer.StartOwnAsync();
+        var own = new Dictionary<string, string?> { ["ConnectiveOne:Redis"] = redis.Configuration };
+        await using var a = _nodes.App("node-a", own);
+        await using var b = _nodes.App("node-b", own);
+        var presenceA = a.Services.GetRequiredService<TicketPresence>();
+        var presenceB = b.Services.GetRequiredService<TicketPresence>();
+        await WaitUntilBothListenAsync(presenceA, presenceB);
+
+        await redis.StopAsync();
+        // Node A still takes work and tells its own pages at once.
+        var seenOnA = new List<ChangeEvent>();
+        using (a.Services.GetRequiredService<ChangeNotifier>().Subscribe(seenOnA.Add))
+            a.Services.GetRequiredService<ChangeNotifier>().Publish(new ChangeEvent(ChangeKind.TicketUpdated, "7"));
+        Assert.Equal(["7"], seenOnA.Select(e => e.Id));
+        Assert.Equal(HttpStatusCode.OK, (await a.CreateApiClient().GetAsync("/api/v1/tickets")).StatusCode);
+        var ann = Guid.NewGuid();
+        presenceA.View(ann, 9, "ann-id", "ann@example.test");
+        Assert.Single(presenceA.ViewersOf(9));
+
+        // Redis is back: the nodes reconnect by themselves, and the next repeat of presence reaches node B.
+        await redis.RestartAsync();
+        await SharedNodes.WaitForAsync(() => presenceB.ViewersOf(9).Count == 1, TimeSpan.FromSeconds(60));
+        var seenOnB = new List<ChangeEvent>();
+        using var subscription = b.Services.GetRequiredService<ChangeNotifier>().Subscribe(seenOnB.Add);
+        a.Services.GetRequiredService<ChangeNotifier>().Publish(new ChangeEvent(ChangeKind.TicketUpdated, "8"));
+        await SharedNodes.WaitForAsync(() => seenOnB.Any(e => e is { Id: "8", FromOtherNode: true }));
     }
 
     /// <summary>Subscriptions are made in the background at start: wait until a probe on one node reaches the other.</summary>

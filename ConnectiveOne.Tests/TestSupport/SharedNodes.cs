@@ -50,10 +50,10 @@ public sealed class SharedNodes : IAsyncDisposable
         return process;
     }
 
-    /// <summary>Polls an in-memory condition that another node's message makes true, for up to 20 s.</summary>
-    public static async Task WaitForAsync(Func<bool> condition)
+    /// <summary>Polls an in-memory condition that another node's message makes true, for up to 20 s (or <paramref name="timeout"/>).</summary>
+    public static async Task WaitForAsync(Func<bool> condition, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
         while (!condition())
         {
             if (DateTime.UtcNow > deadline)
