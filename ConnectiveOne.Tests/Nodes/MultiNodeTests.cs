@@ -108,25 +108,31 @@ public sealed class MultiNodeTests : IAsyncLifetime
 
         var settings = new Dictionary<string, string?>(_relay.Settings)
         {
-            ["ConnectiveOne:WorkLease"] = "00:00:04",
-            ["ConnectiveOne:Outbound:Timeout"] = "00:00:01",
+            // Long enough that node A's claims are still there when the test looks, right after the kill.
+            ["ConnectiveOne:WorkLease"] = "00:00:10",
+            ["ConnectiveOne:Outbound:Timeout"] = "00:00:03",
             ["ConnectiveOne:Outbound:PollInterval"] = "00:00:01",
+            // A relay answer slowed by a busy machine is retried at once, not in a minute.
+            ["ConnectiveOne:Outbound:RetryDelays"] = "00:00:01",
         };
-        _relay.AnswerDelay = TimeSpan.FromMilliseconds(15);
+        _relay.AnswerDelay = TimeSpan.FromMilliseconds(50);
         await using var a = _nodes.Process("node-a", settings);
         await using var b = _nodes.Process("node-b", settings);
         var killed = new TaskCompletionSource();
+        var bothUp = false;
+        var answeredSinceBothUp = 0;
         _relay.Answering += mail =>
         {
-            if (_relay.Received.Count == count / 4)
+            // Killed while both nodes are sending, a few mails after both are up.
+            if (Volatile.Read(ref bothUp) && Interlocked.Increment(ref answeredSinceBothUp) == 5)
                 _ = Task.Run(async () =>
                 {
                     await a.KillAsync();
                     killed.TrySetResult();
                 });
         };
-        await a.StartAsync();
-        await b.StartAsync();
+        await Task.WhenAll(a.StartAsync(), b.StartAsync());
+        Volatile.Write(ref bothUp, true);
         await killed.Task.WaitAsync(TimeSpan.FromSeconds(120));
 
         // Node A died holding claimed mail; node B takes it over once the lease runs out.
