@@ -8,6 +8,7 @@ using ConnectiveOne.Console.Live;
 using ConnectiveOne.Console.State;
 using ConnectiveOne.Core;
 using ConnectiveOne.Core.Accounts;
+using ConnectiveOne.Core.Nodes;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.DataProtection;
@@ -15,6 +16,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.FileProviders;
 using MudBlazor.Services;
 using Serilog;
+using StackExchange.Redis;
 
 namespace ConnectiveOne.Console;
 
@@ -83,7 +85,17 @@ internal static class ConsoleServiceRegistration
         services.AddHttpContextAccessor();
         services.AddScoped<ThemePreference>();
         services.AddHealthChecks();
-        services.AddSignalR();
+        var signalR = services.AddSignalR();
+        var redis = configuration[$"{ConnectiveOneOptions.Section}:Redis"];
+        if (!string.IsNullOrWhiteSpace(redis))
+        {
+            // Hub messages reach the clients connected to every node; a node keeps starting while Redis is down.
+            signalR.AddStackExchangeRedis(redis, o =>
+            {
+                o.Configuration.ChannelPrefix = RedisChannel.Literal(NodeBus.ChannelPrefix);
+                o.Configuration.AbortOnConnectFail = false;
+            });
+        }
         services.AddHostedService<LiveEventsBridge>();
         return services;
     }

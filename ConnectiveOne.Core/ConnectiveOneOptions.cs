@@ -37,6 +37,22 @@ public sealed class ConnectiveOneOptions
     [Range(1, 3600)]
     public int DatabaseTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// StackExchange.Redis configuration string (e.g. <c>redis1:6379,password=…</c>) shared by every node; empty runs
+    /// alone, in-process. With it, live events, presence and the SignalR hub reach the pages of every node.
+    /// </summary>
+    public string? Redis { get; set; }
+
+    /// <summary>This node's name in logs and work leases; empty means <c>&lt;machine name&gt;-&lt;process id&gt;</c>.</summary>
+    public string? NodeName { get; set; }
+
+    /// <summary>
+    /// How long a node holds background work it claimed (outbox mail, DNS re-checks) before another node may take it
+    /// over: how soon a dead node's work continues elsewhere. Must be well above one delivery (a few
+    /// <see cref="OutboundOptions.Timeout"/>s).
+    /// </summary>
+    public TimeSpan WorkLease { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>The data folder as an absolute path.</summary>
     public string DataPath => Path.GetFullPath(DataDirectory);
 }

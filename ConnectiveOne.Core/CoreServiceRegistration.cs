@@ -3,6 +3,7 @@ using ConnectiveOne.Core.Addresses;
 using ConnectiveOne.Core.Bots;
 using ConnectiveOne.Core.Events;
 using ConnectiveOne.Core.Inbound;
+using ConnectiveOne.Core.Nodes;
 using ConnectiveOne.Core.Outbound;
 using ConnectiveOne.Core.Persistence;
 using ConnectiveOne.Core.Tickets;
@@ -26,6 +27,8 @@ public static class CoreServiceRegistration
             .BindConfiguration(ConnectiveOneOptions.Section)
             .ValidateDataAnnotations()
             .Validate(o => !string.IsNullOrWhiteSpace(o.DataDirectory), "ConnectiveOne:DataDirectory must not be empty.")
+            .Validate(o => o.WorkLease > 2 * o.Outbound.Timeout,
+                "ConnectiveOne:WorkLease must be more than twice ConnectiveOne:Outbound:Timeout, so a delivery ends within its lease.")
             .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
 
@@ -71,6 +74,7 @@ public static class CoreServiceRegistration
         services.AddTickets();
         services.AddOutbound();
         services.AddBots();
+        services.AddNodes();
         return services;
     }
 }

@@ -74,7 +74,7 @@ internal static class InboundEndpoints
         }
 
         var token = form["token"].ToString();
-        if (verifier.Check(form["timestamp"], token, form["signature"]) is { } problem)
+        if (await verifier.CheckAndTakeAsync(form["timestamp"], token, form["signature"], ct) is { } problem)
             return Problems.Result(StatusCodes.Status401Unauthorized, problem);
 
         InboundAddress? address = null;
@@ -85,16 +85,26 @@ internal static class InboundEndpoints
                 break;
         }
         if (address is null)
-        {
-            verifier.MarkUsed(token);
             return Problems.Result(StatusCodes.Status406NotAcceptable, "The recipient is not one of our technical addresses.");
-        }
         var mime = form["body-mime"].ToString();
         if (mime.Length == 0)
+        {
+            await verifier.ReleaseAsync(token);
             return Problems.BadRequest("The form has no body-mime field: use Mailgun's \"store and notify\" with the MIME URL (…/mime).");
-        var result = await AcceptAsync(intake, Encoding.UTF8.GetBytes(mime), address, "mailgun", StatusCodes.Status200OK, loggers, ct);
-        if (result is IStatusCodeHttpResult { StatusCode: < 500 })
-            verifier.MarkUsed(token);
+        }
+        IResult result;
+        try
+        {
+            result = await AcceptAsync(intake, Encoding.UTF8.GetBytes(mime), address, "mailgun", StatusCodes.Status200OK, loggers, ct);
+        }
+        catch
+        {
+            await verifier.ReleaseAsync(token);
+            throw;
+        }
+        // Mailgun sends the same token again after a failure on our side: let that retry in.
+        if (result is IStatusCodeHttpResult { StatusCode: >= 500 })
+            await verifier.ReleaseAsync(token);
         return result;
     }
 

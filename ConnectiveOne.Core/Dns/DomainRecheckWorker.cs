@@ -1,4 +1,5 @@
 using ConnectiveOne.Core.Events;
+using ConnectiveOne.Core.Nodes;
 using ConnectiveOne.Core.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,6 +16,7 @@ namespace ConnectiveOne.Core.Dns;
 public sealed class DomainRecheckWorker(
     IServiceScopeFactory scopes,
     DnsVerifier verifier,
+    NodeIdentity node,
     ChangeNotifier notifier,
     IOptions<ConnectiveOneOptions> options,
     TimeProvider time,
@@ -22,6 +24,16 @@ public sealed class DomainRecheckWorker(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await WorkLeases.TakeBackLeftOverAsync<MailDomain>(scope.ServiceProvider.GetRequiredService<AppDbContext>(), node,
+                alone: string.IsNullOrWhiteSpace(options.Value.Redis), stoppingToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "DNS re-check claims left from before the start could not be taken back; they run out by themselves");
+        }
         using var timer = new PeriodicTimer(options.Value.Dns.Recheck.PollInterval, time);
         do
         {
@@ -48,16 +60,13 @@ public sealed class DomainRecheckWorker(
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-            var due = time.GetUtcNow();
-            var batch = await db.Domains
-                .Include(d => d.DkimKeys)
-                .Where(d => d.NextCheckAt != null && d.NextCheckAt <= due)
-                .OrderBy(d => d.NextCheckAt)
-                .Take(schedule.BatchSize)
-                .AsSplitQuery()
-                .ToListAsync(cancellationToken);
+            // Claimed with a lease, so several nodes never check the same domain; a dead node's claims run out.
+            var batch = await WorkLeases.ClaimAsync<MailDomain>(db, nameof(MailDomain.NextCheckAt), [], node.Instance,
+                time.GetUtcNow(), options.Value.WorkLease, schedule.BatchSize, cancellationToken);
             if (batch.Count == 0)
                 return total;
+            var names = batch.Select(d => d.Name).ToList();
+            await db.DkimKeys.Where(k => names.Contains(k.DomainName)).LoadAsync(cancellationToken);
 
             var results = new DomainCheckResult?[batch.Count];
             await Parallel.ForEachAsync(
@@ -78,6 +87,7 @@ public sealed class DomainRecheckWorker(
                 {
                     batch[i].NextCheckAt = now + schedule.FastInterval;
                 }
+                WorkLeases.Release(batch[i]);
             }
 
             await db.SaveChangesAsync(cancellationToken);

@@ -1,10 +1,12 @@
+using ConnectiveOne.Core.Nodes;
+
 namespace ConnectiveOne.Core.Dns;
 
 /// <summary>
 /// A corporate domain with its verification token, DKIM keys and last DNS check. Shared by every address
 /// on the domain: an address on a verified domain is verified at once.
 /// </summary>
-public sealed class MailDomain
+public sealed class MailDomain : ILeasedWork
 {
     /// <summary>Lower-case punycode domain name (the key).</summary>
     public required string Name { get; set; }
@@ -31,6 +33,12 @@ public sealed class MailDomain
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
 
     public List<DkimKey> DkimKeys { get; set; } = [];
+
+    /// <inheritdoc />
+    public string? LeaseOwner { get; set; }
+
+    /// <inheritdoc />
+    public DateTimeOffset? LeaseExpiresAt { get; set; }
 }
 
 /// <summary>One DKIM selector's key pair. The private key is stored only encrypted with Data Protection.</summary>

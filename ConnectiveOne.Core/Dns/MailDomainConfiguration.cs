@@ -12,6 +12,7 @@ internal sealed class MailDomainConfiguration : IEntityTypeConfiguration<MailDom
         domain.Property(d => d.VerificationToken).HasMaxLength(64);
         domain.Property(d => d.Status).HasConversion<string>().HasMaxLength(16);
         domain.HasIndex(d => d.NextCheckAt);
+        domain.Property(d => d.LeaseOwner).HasMaxLength(200);
         domain.HasMany(d => d.DkimKeys).WithOne().HasForeignKey(k => k.DomainName).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -18,6 +18,12 @@ public sealed record ChangeEvent(ChangeKind Kind, string Id, string? Summary = n
 {
     public DateTimeOffset At { get; init; } = DateTimeOffset.UtcNow;
 
+    /// <summary>
+    /// Published on another node and relayed here through Redis. The live hub forwards only local events: the SignalR
+    /// backplane already carries those to the hub clients of every node.
+    /// </summary>
+    public bool FromOtherNode { get; init; }
+
     /// <summary>The event name used on the live hub, e.g. <c>ticketCreated</c>.</summary>
     public string WireName => char.ToLowerInvariant(Kind.ToString()[0]) + Kind.ToString()[1..];
 }

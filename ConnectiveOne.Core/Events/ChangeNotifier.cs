@@ -3,9 +3,10 @@ using Microsoft.Extensions.Logging;
 namespace ConnectiveOne.Core.Events;
 
 /// <summary>
-/// In-process fan-out of change events to open pages and the live hub. Subscribers are called
-/// synchronously and must hand work off quickly (Blazor components use InvokeAsync); one failing
-/// subscriber never stops the others or the publisher.
+/// Fan-out of change events to open pages and the live hub. Subscribers are called synchronously and must hand
+/// work off quickly (Blazor components use InvokeAsync); one failing subscriber never stops the others or the
+/// publisher. With several nodes, events published here also go to the other nodes (<see cref="Nodes.NodeBus"/>)
+/// and theirs arrive through <see cref="DeliverFromOtherNode"/>, so every subscriber sees each event once.
 /// </summary>
 public sealed class ChangeNotifier(ILogger<ChangeNotifier> logger)
 {
@@ -19,7 +20,26 @@ public sealed class ChangeNotifier(ILogger<ChangeNotifier> logger)
         return new Subscription(this, handler);
     }
 
+    /// <summary>Events published on this node, for the node bus to pass on.</summary>
+    internal event Action<ChangeEvent>? PublishedHere;
+
     public void Publish(ChangeEvent change)
+    {
+        Notify(change);
+        try
+        {
+            PublishedHere?.Invoke(change);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Passing {Kind} {Id} to the other nodes failed", change.Kind, change.Id);
+        }
+    }
+
+    /// <summary>An event another node published: local subscribers only, it is not passed on again.</summary>
+    internal void DeliverFromOtherNode(ChangeEvent change) => Notify(change with { FromOtherNode = true });
+
+    private void Notify(ChangeEvent change)
     {
         foreach (var subscriber in Volatile.Read(ref _subscribers))
         {

@@ -1,4 +1,5 @@
 using ConnectiveOne.Core.Addresses;
+using ConnectiveOne.Core.Nodes;
 using ConnectiveOne.Core.Tickets;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -19,7 +20,7 @@ public enum OutboundKind
 /// One mail in the outbox: the exact bytes to send (already DKIM-signed where the domain is verified), where
 /// delivery stands and the relay's last words. Test emails stay here as the address's test history.
 /// </summary>
-public sealed class OutboundMail
+public sealed class OutboundMail : ILeasedWork
 {
     public Guid Id { get; set; } = Guid.NewGuid();
     public OutboundKind Kind { get; set; }
@@ -60,6 +61,12 @@ public sealed class OutboundMail
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? LastAttemptAt { get; set; }
     public DateTimeOffset? SentAt { get; set; }
+
+    /// <inheritdoc />
+    public string? LeaseOwner { get; set; }
+
+    /// <inheritdoc />
+    public DateTimeOffset? LeaseExpiresAt { get; set; }
 }
 
 internal sealed class OutboundMailConfiguration : IEntityTypeConfiguration<OutboundMail>
@@ -73,6 +80,7 @@ internal sealed class OutboundMailConfiguration : IEntityTypeConfiguration<Outbo
         mail.Property(m => m.ToAddress).HasMaxLength(2000);
         mail.Property(m => m.Subject).HasMaxLength(1000);
         mail.Property(m => m.MessageIdHeader).HasMaxLength(500);
+        mail.Property(m => m.LeaseOwner).HasMaxLength(200);
         mail.HasIndex(m => new { m.State, m.NextAttemptAt });
         mail.HasIndex(m => new { m.AddressId, m.Kind, m.CreatedAt });
         mail.HasIndex(m => m.TicketMessageId);

@@ -1,4 +1,5 @@
 using ConnectiveOne.Core.Events;
+using ConnectiveOne.Core.Nodes;
 using ConnectiveOne.Core.Persistence;
 using ConnectiveOne.Core.Tickets;
 using Microsoft.EntityFrameworkCore;
@@ -61,6 +62,8 @@ public sealed class OutboxDelivery(AppDbContext db, RelayClient relay, RetrySche
                 break;
         }
 
+        // Recorded together with the outcome: the mail is free for the next attempt (or done).
+        WorkLeases.Release(mail);
         if (mail.TicketMessageId is { } messageId && await db.Messages.FindAsync([messageId], ct) is { } ticketMessage)
         {
             ticketMessage.Delivery = mail.State;

@@ -1,3 +1,4 @@
+using ConnectiveOne.Core.Nodes;
 using ConnectiveOne.Core.Persistence;
 using ConnectiveOne.Core.Tickets;
 using Microsoft.EntityFrameworkCore;
@@ -32,7 +33,7 @@ public sealed class OutboxSignal
 /// Sends due outbox mail (queued, next attempt reached) one by one. The only place that sends queued mail;
 /// it sends nothing on its own initiative, only what a person queued (replies, forwarding tests).
 /// </summary>
-internal sealed class OutboxWorker(IServiceScopeFactory scopes, OutboxSignal signal, RelayClient relay,
+internal sealed class OutboxWorker(IServiceScopeFactory scopes, OutboxSignal signal, RelayClient relay, NodeIdentity node,
     IOptionsMonitor<ConnectiveOneOptions> options, TimeProvider clock, ILogger<OutboxWorker> logger) : BackgroundService
 {
     private const int BatchSize = 20;
@@ -41,6 +42,18 @@ internal sealed class OutboxWorker(IServiceScopeFactory scopes, OutboxSignal sig
     {
         if (!relay.IsConfigured)
             logger.LogWarning("{Reason}. Replies and forwarding tests wait in the outbox.", RelayClient.NotConfiguredMessage);
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var freed = await WorkLeases.TakeBackLeftOverAsync<OutboundMail>(scope.ServiceProvider.GetRequiredService<AppDbContext>(),
+                node, alone: string.IsNullOrWhiteSpace(options.CurrentValue.Redis), stoppingToken);
+            if (freed > 0)
+                logger.LogInformation("Took back {Count} outbox mails this node had claimed before it stopped", freed);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Claims left from before the start could not be taken back; they are sent once their lease ends");
+        }
         while (!stoppingToken.IsCancellationRequested)
         {
             TimeSpan wait;
@@ -64,30 +77,51 @@ internal sealed class OutboxWorker(IServiceScopeFactory scopes, OutboxSignal sig
         }
     }
 
-    /// <summary>Sends everything due and returns how long to sleep until the next due mail (at most the poll interval).</summary>
+    /// <summary>
+    /// Sends everything due and returns how long to sleep until the next due mail (at most the poll interval). Mail is
+    /// claimed with a lease first, so with several nodes each mail is sent by one of them; a dead node's claims run
+    /// out after <see cref="ConnectiveOneOptions.WorkLease"/> and another node sends them.
+    /// </summary>
     private async Task<TimeSpan> DrainAsync(CancellationToken ct)
     {
-        var poll = options.CurrentValue.Outbound.PollInterval;
+        var settings = options.CurrentValue;
+        var poll = settings.Outbound.PollInterval;
         if (!relay.IsConfigured)
             return poll;
+        // One delivery is a few commands towards the relay, each within the timeout.
+        var oneDelivery = 2 * settings.Outbound.Timeout;
         while (true)
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
             var now = clock.GetUtcNow();
-            var due = await db.Outbox
-                .Where(m => m.State == DeliveryState.Queued && m.NextAttemptAt != null && m.NextAttemptAt <= now)
-                .OrderBy(m => m.NextAttemptAt).Take(BatchSize).ToListAsync(ct);
+            var due = await WorkLeases.ClaimAsync<OutboundMail>(db, nameof(OutboundMail.NextAttemptAt),
+                [(nameof(OutboundMail.State), DeliveryState.Queued.ToString())], node.Instance, now, settings.WorkLease, BatchSize, ct);
             if (due.Count == 0)
-            {
-                var next = await db.Outbox.Where(m => m.State == DeliveryState.Queued && m.NextAttemptAt != null)
-                    .MinAsync(m => m.NextAttemptAt, ct);
-                var untilNext = next is null ? poll : next.Value - clock.GetUtcNow();
-                return untilNext < TimeSpan.Zero ? TimeSpan.Zero : untilNext < poll ? untilNext : poll;
-            }
+                return await UntilNextAsync(db, poll, ct);
             var delivery = scope.ServiceProvider.GetRequiredService<OutboxDelivery>();
             foreach (var mail in due)
+            {
+                // The rest of the batch is claimed again (renewed) by the next round rather than sent on a lease
+                // that could run out mid-send and let another node send it too.
+                if (!WorkLeases.HasTimeFor(mail, clock.GetUtcNow(), oneDelivery))
+                    break;
                 await delivery.DeliverAsync(mail, ct);
+            }
         }
+    }
+
+    /// <summary>Until the next mail is due or another node's claim on due mail runs out, at most <paramref name="poll"/>.</summary>
+    private async Task<TimeSpan> UntilNextAsync(AppDbContext db, TimeSpan poll, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var queued = db.Outbox.Where(m => m.State == DeliveryState.Queued && m.NextAttemptAt != null);
+        var nextDue = await queued.Where(m => m.LeaseExpiresAt == null || m.LeaseExpiresAt <= now)
+            .MinAsync(m => m.NextAttemptAt, ct);
+        var nextLeaseEnd = await queued.Where(m => m.NextAttemptAt <= now && m.LeaseExpiresAt > now)
+            .MinAsync(m => m.LeaseExpiresAt, ct);
+        var next = new[] { nextDue, nextLeaseEnd }.Where(t => t is not null).Min();
+        var untilNext = next is null ? poll : next.Value - now;
+        return untilNext < TimeSpan.Zero ? TimeSpan.Zero : untilNext < poll ? untilNext : poll;
     }
 }

@@ -2,6 +2,7 @@ using ConnectiveOne.Core.Accounts;
 using ConnectiveOne.Core.Addresses;
 using ConnectiveOne.Core.Bots;
 using ConnectiveOne.Core.Dns;
+using ConnectiveOne.Core.Inbound.Intake;
 using ConnectiveOne.Core.Outbound;
 using ConnectiveOne.Core.Tickets;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -22,6 +23,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<MessageAttachment> Attachments => Set<MessageAttachment>();
     public DbSet<TicketRead> TicketReads => Set<TicketRead>();
     public DbSet<OutboundMail> Outbox => Set<OutboundMail>();
+    public DbSet<MailgunToken> MailgunTokens => Set<MailgunToken>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -354,15 +354,15 @@ public sealed class InboundMailTests : IAsyncLifetime
 
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString();
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync("/api/v1/inbound/mailgun",
-            MailgunForm(address.TechnicalAddress, message, now, "t1", signature: "00ff"))).StatusCode);
+            InboundApp.MailgunForm(address.TechnicalAddress, message, now, "t1", signature: "00ff"))).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync("/api/v1/inbound/mailgun",
-            MailgunForm(address.TechnicalAddress, message, (DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 600).ToString(), "t2"))).StatusCode);
+            InboundApp.MailgunForm(address.TechnicalAddress, message, (DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 600).ToString(), "t2"))).StatusCode);
         Assert.Equal(HttpStatusCode.NotAcceptable, (await anonymous.PostAsync("/api/v1/inbound/mailgun",
-            MailgunForm("nobody@inbound.localhost", message, now, "t3"))).StatusCode);
+            InboundApp.MailgunForm("nobody@inbound.localhost", message, now, "t3"))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await anonymous.PostAsync("/api/v1/inbound/mailgun",
-            MailgunForm(address.TechnicalAddress, message, now, "t4"))).StatusCode);
+            InboundApp.MailgunForm(address.TechnicalAddress, message, now, "t4"))).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync("/api/v1/inbound/mailgun",
-            MailgunForm(address.TechnicalAddress, message, now, "t4"))).StatusCode);
+            InboundApp.MailgunForm(address.TechnicalAddress, message, now, "t4"))).StatusCode);
         Assert.Equal(1, await ReadAsync(db => db.Messages.CountAsync(m => m.AddressId == address.Id)));
     }
 
@@ -402,19 +402,6 @@ public sealed class InboundMailTests : IAsyncLifetime
 
     private Task<HttpResponseMessage> PostMimeAsync(string recipient, MimeMessage message) =>
         _inbound.App.CreateApiClient(null).SendAsync(MimeRequest(recipient, Bytes(message)));
-
-    private static MultipartFormDataContent MailgunForm(string recipient, MimeMessage message, string timestamp, string token, string? signature = null)
-    {
-        signature ??= Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(InboundApp.MailgunKey), Encoding.UTF8.GetBytes(timestamp + token)));
-        return new MultipartFormDataContent
-        {
-            { new StringContent(recipient), "recipient" },
-            { new StringContent(Encoding.UTF8.GetString(Bytes(message))), "body-mime" },
-            { new StringContent(timestamp), "timestamp" },
-            { new StringContent(token), "token" },
-            { new StringContent(signature), "signature" },
-        };
-    }
 
     private async Task<T> ReadAsync<T>(Func<AppDbContext, Task<T>> query)
     {

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Text;
 using ConnectiveOne.Core.Inbound.Smtp;
 using MailKit.Net.Smtp;
 using MailKit.Security;
@@ -13,7 +15,7 @@ public sealed class InboundApp : IAsyncDisposable
     public const string WebhookToken = "test-webhook-token-0123456789";
     public const string MailgunKey = "key-test-mailgun-signing-0123456789";
 
-    public InboundApp(IDictionary<string, string?>? settings = null)
+    public InboundApp(IDictionary<string, string?>? settings = null, string? dataDirectory = null)
     {
         var all = new Dictionary<string, string?>
         {
@@ -23,7 +25,7 @@ public sealed class InboundApp : IAsyncDisposable
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
             all[k] = v;
-        App = new TestApp(settings: all);
+        App = new TestApp(settings: all, dataDirectory: dataDirectory);
     }
 
     public TestApp App { get; }
@@ -39,6 +41,23 @@ public sealed class InboundApp : IAsyncDisposable
         await client.ConnectAsync(endpoint.Address.ToString(), endpoint.Port, SecureSocketOptions.None);
         await client.SendAsync(message, MailboxAddress.Parse("sender@example.org"), recipients.Select(MailboxAddress.Parse));
         await client.DisconnectAsync(true);
+    }
+
+    /// <summary>A Mailgun "store and notify" form for <paramref name="message"/>, signed with <see cref="MailgunKey"/> unless a signature is given.</summary>
+    public static MultipartFormDataContent MailgunForm(string recipient, MimeMessage message, string timestamp, string token,
+        string? signature = null)
+    {
+        signature ??= Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(MailgunKey), Encoding.UTF8.GetBytes(timestamp + token)));
+        using var bytes = new MemoryStream();
+        message.WriteTo(bytes);
+        return new MultipartFormDataContent
+        {
+            { new StringContent(recipient), "recipient" },
+            { new StringContent(Encoding.UTF8.GetString(bytes.ToArray())), "body-mime" },
+            { new StringContent(timestamp), "timestamp" },
+            { new StringContent(token), "token" },
+            { new StringContent(signature), "signature" },
+        };
     }
 
     public ValueTask DisposeAsync() => App.DisposeAsync();

@@ -21,10 +21,13 @@ public sealed class TestApp : WebApplicationFactory<Program>
     public const string AdminToken = "c1_test_bootstrap_token_0123456789abcdef";
 
     private readonly Dictionary<string, string?> _settings;
+    private readonly bool _ownsData;
 
-    public TestApp(bool bootstrap = true, IDictionary<string, string?>? settings = null)
+    /// <param name="dataDirectory">A data folder shared with other nodes (see <see cref="SharedNodes"/>), kept on dispose.</param>
+    public TestApp(bool bootstrap = true, IDictionary<string, string?>? settings = null, string? dataDirectory = null)
     {
-        DataDirectory = Path.Combine(Path.GetTempPath(), "c1-tests", Guid.NewGuid().ToString("N"));
+        _ownsData = dataDirectory is null;
+        DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "c1-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(DataDirectory);
         _settings = new Dictionary<string, string?>
         {
@@ -102,6 +105,8 @@ public sealed class TestApp : WebApplicationFactory<Program>
 
     private void TryDeleteData()
     {
+        if (!_ownsData)
+            return;
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {

@@ -52,4 +52,48 @@ public sealed class TicketPresenceTests
         presence.StoppedTyping(ann);
         Assert.False(presence.ViewersOf(7).Single().Typing);
     }
+
+    [Fact]
+    public void Pages_on_another_node_show_until_their_node_stops_repeating_them()
+    {
+        var presence = new TicketPresence(_clock);
+        var changed = new List<long>();
+        presence.Changed += changed.Add;
+        var carl = new PresenceNote(Guid.NewGuid(), 7, "carl", "Carl", null);
+
+        presence.ApplyFromOtherNode(carl);
+        Assert.Equal([new Viewer("carl", "Carl", false)], presence.ViewersOf(7));
+        Assert.Empty(presence.Here());
+
+        // Repeated within the window: still there; a repeat of the same state is no change for the pages.
+        _clock.Advance(TicketPresence.RemoteFor - TimeSpan.FromSeconds(1));
+        changed.Clear();
+        presence.ApplyFromOtherNode(carl);
+        Assert.Empty(changed);
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        presence.Expire();
+        Assert.Single(presence.ViewersOf(7));
+
+        // Its node died: nothing repeats it, so it goes away by itself.
+        _clock.Advance(TicketPresence.RemoteFor);
+        Assert.Equal([7L], presence.Expire());
+        Assert.Empty(presence.ViewersOf(7));
+    }
+
+    [Fact]
+    public void Local_changes_are_announced_for_the_other_nodes_and_a_leave_says_so()
+    {
+        var presence = new TicketPresence(_clock);
+        var notes = new List<PresenceNote>();
+        presence.ChangedHere += notes.Add;
+        var ann = Guid.NewGuid();
+
+        presence.View(ann, 7, "ann", "Ann");
+        presence.Typed(ann);
+        presence.Leave(ann);
+
+        Assert.Equal([7L, 7L, null], notes.Select(n => n.TicketId));
+        Assert.Equal(_clock.GetUtcNow() + TicketPresence.TypingFor, notes[1].TypingUntil);
+        Assert.All(notes, n => Assert.Equal(ann, n.Session));
+    }
 }

@@ -1,24 +1,31 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using ConnectiveOne.Core.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace ConnectiveOne.Core.Inbound.Intake;
 
 /// <summary>
 /// Checks Mailgun's webhook signature: hex HMAC-SHA256 of <c>timestamp + token</c> under the signing key,
-/// a timestamp no older than five minutes, and a token not seen before (replays are refused).
+/// a timestamp no older than five minutes, and a token not seen before on any node (replays are refused: the
+/// token is taken in the database with one insert, so two nodes cannot both accept it).
 /// </summary>
-public sealed class MailgunVerifier(IOptions<ConnectiveOneOptions> options, TimeProvider clock)
+public sealed class MailgunVerifier(IOptions<ConnectiveOneOptions> options, IServiceScopeFactory scopes, TimeProvider clock)
 {
     private static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(5);
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
 
     public bool IsConfigured => !string.IsNullOrEmpty(options.Value.Inbound.MailgunSigningKey);
 
-    /// <summary>Null when valid; otherwise why not, in words.</summary>
-    public string? Check(string? timestamp, string? token, string? signature)
+    /// <summary>
+    /// Null when valid, and then the token is taken: call <see cref="ReleaseAsync"/> if the request is not handled
+    /// after all, so Mailgun's retry is accepted. Otherwise why not, in words.
+    /// </summary>
+    public async Task<string?> CheckAndTakeAsync(string? timestamp, string? token, string? signature, CancellationToken ct = default)
     {
         var key = options.Value.Inbound.MailgunSigningKey;
         if (string.IsNullOrEmpty(key))
@@ -43,23 +50,33 @@ public sealed class MailgunVerifier(IOptions<ConnectiveOneOptions> options, Time
         var age = now - DateTimeOffset.FromUnixTimeSeconds(Math.Min(seconds, 253402300799));
         if (age > MaxAge || age < -MaxAge)
             return "The Mailgun timestamp is too old (more than five minutes): the request may be a replay.";
-        if (_seen.ContainsKey(token))
+        if (!await TryTakeAsync(token, now, ct))
             return "This Mailgun token was used already: the request is a replay.";
         return null;
     }
 
-    /// <summary>Remembers a token once its request was handled, so the same signature cannot be used again.</summary>
-    public void MarkUsed(string token)
+    /// <summary>Gives a taken token back (the request failed and Mailgun will send it again).</summary>
+    public async Task ReleaseAsync(string token)
     {
-        var now = clock.GetUtcNow();
-        _seen[token] = now;
-        if (_seen.Count > 10_000)
-        {
-            foreach (var (old, at) in _seen)
-            {
-                if (now - at > MaxAge * 2)
-                    _seen.TryRemove(old, out _);
-            }
-        }
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        await db.MailgunTokens.Where(t => t.Token == token).ExecuteDeleteAsync();
+    }
+
+    private async Task<bool> TryTakeAsync(string token, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        // Tokens older than any acceptable timestamp cannot be replayed anyway (the age check refuses them).
+        await db.MailgunTokens.Where(t => t.ExpiresAt < now).ExecuteDeleteAsync(ct);
+        var entity = db.Model.FindEntityType(typeof(MailgunToken))!;
+        var sql = db.GetService<ISqlGenerationHelper>();
+        // Identifiers from the model, delimited for the provider; the values are bound as parameters.
+        var insert = $"INSERT INTO {sql.DelimitIdentifier(entity.GetTableName()!)} " +
+            $"({sql.DelimitIdentifier(nameof(MailgunToken.Token))}, {sql.DelimitIdentifier(nameof(MailgunToken.ExpiresAt))}) " +
+            "VALUES ({0}, {1}) ON CONFLICT DO NOTHING";
+        // One insert decides: the primary key lets exactly one node (or request) have the token.
+        var inserted = await db.Database.ExecuteSqlRawAsync(insert, [token, (now + 2 * MaxAge).UtcTicks], ct);
+        return inserted == 1;
     }
 }

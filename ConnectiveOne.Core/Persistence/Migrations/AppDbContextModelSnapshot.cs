@@ -270,6 +270,13 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                     b.Property<string>("LastCheckJson")
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("LeaseExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("NextCheckAt")
                         .HasColumnType("INTEGER");
 
@@ -294,6 +301,22 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                     b.HasIndex("NextCheckAt");
 
                     b.ToTable("Domains");
+                });
+
+            modelBuilder.Entity("ConnectiveOne.Core.Inbound.Intake.MailgunToken", b =>
+                {
+                    b.Property<string>("Token")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Token");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("MailgunTokens", (string)null);
                 });
 
             modelBuilder.Entity("ConnectiveOne.Core.Outbound.OutboundMail", b =>
@@ -332,6 +355,13 @@ namespace ConnectiveOne.Core.Persistence.Migrations
 
                     b.Property<long?>("LastAttemptAt")
                         .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LeaseExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("MessageIdHeader")
                         .IsRequired()
