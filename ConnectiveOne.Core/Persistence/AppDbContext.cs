@@ -4,13 +4,17 @@ using ConnectiveOne.Core.Bots;
 using ConnectiveOne.Core.Dns;
 using ConnectiveOne.Core.Outbound;
 using ConnectiveOne.Core.Tickets;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
 namespace ConnectiveOne.Core.Persistence;
 
-public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : IdentityDbContext<AppUser>(options)
+public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : IdentityDbContext<AppUser>(options), IDataProtectionKeyContext
 {
+    /// <summary>Data Protection's key ring when several nodes share one PostgreSQL (SQLite keeps its keys in the data folder).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
     public DbSet<CorporateAddress> Addresses => Set<CorporateAddress>();
     public DbSet<MailDomain> Domains => Set<MailDomain>();
@@ -31,7 +35,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
-        // SQLite cannot order or compare DateTimeOffset; store UTC ticks so queries sort in the database.
+        // SQLite cannot order or compare DateTimeOffset; store UTC ticks so queries sort in the database. PostgreSQL keeps
+        // the same bigint columns: one model for both providers, and raw SQL that compares times reads the same on both.
         configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToUtcTicksConverter>();
         configurationBuilder.Properties<DateTimeOffset?>().HaveConversion<DateTimeOffsetToUtcTicksConverter>();
     }
