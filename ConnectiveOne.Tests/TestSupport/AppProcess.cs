@@ -6,7 +6,8 @@ namespace ConnectiveOne.Tests.TestSupport;
 
 /// <summary>
 /// The app as a real separate process (<c>dotnet ConnectiveOne.Console.dll</c> from the test's bin folder), for
-/// tests that must kill it hard. Ports are picked free on 127.0.0.1; the data folder survives a restart.
+/// tests that must kill it hard. Ports are picked free on 127.0.0.1; the data folder and the database
+/// (<see cref="TestDatabase"/>) survive a restart.
 /// </summary>
 public sealed class AppProcess : IAsyncDisposable
 {
@@ -16,6 +17,7 @@ public sealed class AppProcess : IAsyncDisposable
     {
         DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "c1-tests", "proc-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(DataDirectory);
+        Database = TestDatabase.Create(DataDirectory);
         HttpPort = FreePort();
         SmtpPort = FreePort();
     }
@@ -24,7 +26,7 @@ public sealed class AppProcess : IAsyncDisposable
     public int HttpPort { get; }
     public int SmtpPort { get; }
     public string BaseUrl => $"http://127.0.0.1:{HttpPort}";
-    public string DatabaseFile => Path.Combine(DataDirectory, "connectiveone.db");
+    public TestDatabase Database { get; }
     public Dictionary<string, string> Environment { get; } = new();
 
     /// <summary>Starts the app and waits until <c>/health</c> answers 200.</summary>
@@ -45,6 +47,8 @@ public sealed class AppProcess : IAsyncDisposable
         start.Environment["ConnectiveOne__Bootstrap__AdminEmail"] = TestApp.AdminEmail;
         start.Environment["ConnectiveOne__Bootstrap__AdminPassword"] = TestApp.AdminPassword;
         start.Environment["ConnectiveOne__Bootstrap__ApiToken"] = TestApp.AdminToken;
+        foreach (var (key, value) in Database.Settings)
+            start.Environment[key.Replace(":", "__")] = value;
         foreach (var (key, value) in Environment)
             start.Environment[key] = value;
         _process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
@@ -85,7 +89,7 @@ public sealed class AppProcess : IAsyncDisposable
     {
         await KillAsync();
         _process?.Dispose();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        await Database.DisposeAsync();
         try
         {
             Directory.Delete(DataDirectory, recursive: true);
