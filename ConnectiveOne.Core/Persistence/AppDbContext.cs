@@ -31,6 +31,18 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     {
         base.OnModelCreating(builder);
         builder.ApplyConfigurationsFromAssembly(typeof(AppDbContext).Assembly);
+        if (Database.IsNpgsql())
+            UnboundedText(builder);
+    }
+
+    // SQLite never enforces a length and the app was built on it (mail brings subjects, names and file names of any
+    // length); PostgreSQL's varchar(n) would refuse what SQLite keeps. Text columns on PostgreSQL keep the behaviour
+    // the same (text and varchar perform alike there); the lengths stay in the model as documentation.
+    private static void UnboundedText(ModelBuilder builder)
+    {
+        foreach (var property in builder.Model.GetEntityTypes().SelectMany(e => e.GetProperties()))
+            if ((property.GetValueConverter()?.ProviderClrType ?? property.GetProviderClrType() ?? property.ClrType) == typeof(string))
+                property.SetColumnType("text");
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)

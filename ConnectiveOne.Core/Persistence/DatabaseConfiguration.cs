@@ -15,7 +15,8 @@ public static class DatabaseConfiguration
     {
         if (options.Database.Provider == DatabaseProvider.Postgres)
         {
-            db.UseNpgsql(PostgresConnectionString(options), npgsql => npgsql.MigrationsAssembly(PostgresMigrationsAssembly));
+            db.UseNpgsql(PostgresConnectionString(options), npgsql => npgsql.MigrationsAssembly(PostgresMigrationsAssembly))
+                .AddInterceptors(new PostgresTextInterceptor());
             return db;
         }
 

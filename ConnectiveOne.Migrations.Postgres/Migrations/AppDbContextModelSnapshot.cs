@@ -34,7 +34,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("Hash")
                         .IsRequired()
                         .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
+                        .HasColumnType("text");
 
                     b.Property<long?>("LastUsedAt")
                         .HasColumnType("bigint");
@@ -42,12 +42,12 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(100)
-                        .HasColumnType("character varying(100)");
+                        .HasColumnType("text");
 
                     b.Property<string>("Prefix")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
+                        .HasColumnType("text");
 
                     b.Property<long?>("RevokedAt")
                         .HasColumnType("bigint");
@@ -86,7 +86,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
 
                     b.Property<string>("Email")
                         .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
+                        .HasColumnType("text");
 
                     b.Property<bool>("EmailConfirmed")
                         .HasColumnType("boolean");
@@ -102,11 +102,11 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
 
                     b.Property<string>("NormalizedEmail")
                         .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
+                        .HasColumnType("text");
 
                     b.Property<string>("NormalizedUserName")
                         .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
+                        .HasColumnType("text");
 
                     b.Property<string>("PasswordHash")
                         .HasColumnType("text");
@@ -125,7 +125,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
 
                     b.Property<string>("UserName")
                         .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
+                        .HasColumnType("text");
 
                     b.HasKey("Id");
 
@@ -151,17 +151,17 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("Domain")
                         .IsRequired()
                         .HasMaxLength(255)
-                        .HasColumnType("character varying(255)");
+                        .HasColumnType("text");
 
                     b.Property<string>("Email")
                         .IsRequired()
                         .HasMaxLength(254)
-                        .HasColumnType("character varying(254)");
+                        .HasColumnType("text");
 
                     b.Property<string>("Forwarding")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
+                        .HasColumnType("text");
 
                     b.Property<string>("ForwardingDetail")
                         .HasColumnType("text");
@@ -178,12 +178,12 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("NormalizedEmail")
                         .IsRequired()
                         .HasMaxLength(254)
-                        .HasColumnType("character varying(254)");
+                        .HasColumnType("text");
 
                     b.Property<string>("TechnicalAddress")
                         .IsRequired()
                         .HasMaxLength(254)
-                        .HasColumnType("character varying(254)");
+                        .HasColumnType("text");
 
                     b.HasKey("Id");
 
@@ -213,7 +213,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(100)
-                        .HasColumnType("character varying(100)");
+                        .HasColumnType("text");
 
                     b.HasKey("Id");
 
@@ -237,7 +237,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
 
                     b.Property<string>("DomainName")
                         .IsRequired()
-                        .HasColumnType("character varying(255)");
+                        .HasColumnType("text");
 
                     b.Property<string>("ProtectedPrivateKey")
                         .IsRequired()
@@ -250,7 +250,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("Selector")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
+                        .HasColumnType("text");
 
                     b.HasKey("Id");
 
@@ -264,7 +264,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                 {
                     b.Property<string>("Name")
                         .HasMaxLength(255)
-                        .HasColumnType("character varying(255)");
+                        .HasColumnType("text");
 
                     b.Property<long?>("CheckedAt")
                         .HasColumnType("bigint");
@@ -281,7 +281,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
+                        .HasColumnType("text");
 
                     b.Property<long>("StatusChangedAt")
                         .HasColumnType("bigint");
@@ -289,7 +289,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("VerificationToken")
                         .IsRequired()
                         .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
+                        .HasColumnType("text");
 
                     b.Property<long?>("VerifiedAt")
                         .HasColumnType("bigint");
@@ -328,12 +328,12 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("FromAddress")
                         .IsRequired()
                         .HasMaxLength(320)
-                        .HasColumnType("character varying(320)");
+                        .HasColumnType("text");
 
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
+                        .HasColumnType("text");
 
                     b.Property<long?>("LastAttemptAt")
                         .HasColumnType("bigint");
@@ -341,7 +341,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("MessageIdHeader")
                         .IsRequired()
                         .HasMaxLength(500)
-                        .HasColumnType("character varying(500)");
+                        .HasColumnType("text");
 
                     b.Property<byte[]>("Mime")
                         .IsRequired()
@@ -356,12 +356,12 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
+                        .HasColumnType("text");
 
                     b.Property<string>("Subject")
                         .IsRequired()
                         .HasMaxLength(1000)
-                        .HasColumnType("character varying(1000)");
+                        .HasColumnType("text");
 
                     b.Property<long?>("TicketMessageId")
                         .HasColumnType("bigint");
@@ -369,7 +369,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("ToAddress")
                         .IsRequired()
                         .HasMaxLength(2000)
-                        .HasColumnType("character varying(2000)");
+                        .HasColumnType("text");
 
                     b.HasKey("Id");
 
@@ -396,12 +396,12 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("ContentType")
                         .IsRequired()
                         .HasMaxLength(255)
-                        .HasColumnType("character varying(255)");
+                        .HasColumnType("text");
 
                     b.Property<string>("FileName")
                         .IsRequired()
                         .HasMaxLength(255)
-                        .HasColumnType("character varying(255)");
+                        .HasColumnType("text");
 
                     b.Property<bool>("IsInline")
                         .HasColumnType("boolean");
@@ -412,7 +412,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("Sha256")
                         .IsRequired()
                         .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
+                        .HasColumnType("text");
 
                     b.Property<long>("Size")
                         .HasColumnType("bigint");
@@ -463,7 +463,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("CustomerEmail")
                         .IsRequired()
                         .HasMaxLength(320)
-                        .HasColumnType("character varying(320)");
+                        .HasColumnType("text");
 
                     b.Property<string>("CustomerName")
                         .HasColumnType("text");
@@ -477,22 +477,22 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
+                        .HasColumnType("text");
 
                     b.Property<string>("Subject")
                         .IsRequired()
                         .HasMaxLength(1000)
-                        .HasColumnType("character varying(1000)");
+                        .HasColumnType("text");
 
                     b.Property<string>("SubjectKey")
                         .IsRequired()
                         .HasMaxLength(1000)
-                        .HasColumnType("character varying(1000)");
+                        .HasColumnType("text");
 
                     b.Property<string>("ThreadToken")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
+                        .HasColumnType("text");
 
                     b.HasKey("Id");
 
@@ -532,11 +532,11 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("DedupKey")
                         .IsRequired()
                         .HasMaxLength(1000)
-                        .HasColumnType("character varying(1000)");
+                        .HasColumnType("text");
 
                     b.Property<string>("Delivery")
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
+                        .HasColumnType("text");
 
                     b.Property<string>("DeliveryDetail")
                         .HasColumnType("text");
@@ -544,7 +544,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("Direction")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
+                        .HasColumnType("text");
 
                     b.Property<int>("Flags")
                         .HasColumnType("integer");
@@ -552,7 +552,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("FromAddress")
                         .IsRequired()
                         .HasMaxLength(320)
-                        .HasColumnType("character varying(320)");
+                        .HasColumnType("text");
 
                     b.Property<string>("FromName")
                         .HasColumnType("text");
@@ -657,11 +657,11 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
 
                     b.Property<string>("Name")
                         .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
+                        .HasColumnType("text");
 
                     b.Property<string>("NormalizedName")
                         .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
+                        .HasColumnType("text");
 
                     b.HasKey("Id");
 

@@ -17,8 +17,8 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                 columns: table => new
                 {
                     Id = table.Column<string>(type: "text", nullable: false),
-                    Name = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    NormalizedName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    Name = table.Column<string>(type: "text", maxLength: 256, nullable: true),
+                    NormalizedName = table.Column<string>(type: "text", maxLength: 256, nullable: true),
                     ConcurrencyStamp = table.Column<string>(type: "text", nullable: true)
                 },
                 constraints: table =>
@@ -34,10 +34,10 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     DisplayName = table.Column<string>(type: "text", nullable: true),
                     IsActive = table.Column<bool>(type: "boolean", nullable: false),
                     CreatedAt = table.Column<long>(type: "bigint", nullable: false),
-                    UserName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    NormalizedUserName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    Email = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    NormalizedEmail = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    UserName = table.Column<string>(type: "text", maxLength: 256, nullable: true),
+                    NormalizedUserName = table.Column<string>(type: "text", maxLength: 256, nullable: true),
+                    Email = table.Column<string>(type: "text", maxLength: 256, nullable: true),
+                    NormalizedEmail = table.Column<string>(type: "text", maxLength: 256, nullable: true),
                     EmailConfirmed = table.Column<bool>(type: "boolean", nullable: false),
                     PasswordHash = table.Column<string>(type: "text", nullable: true),
                     SecurityStamp = table.Column<string>(type: "text", nullable: true),
@@ -72,9 +72,9 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                 name: "Domains",
                 columns: table => new
                 {
-                    Name = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
-                    VerificationToken = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Name = table.Column<string>(type: "text", maxLength: 255, nullable: false),
+                    VerificationToken = table.Column<string>(type: "text", maxLength: 64, nullable: false),
+                    Status = table.Column<string>(type: "text", maxLength: 16, nullable: false),
                     StatusChangedAt = table.Column<long>(type: "bigint", nullable: false),
                     CheckedAt = table.Column<long>(type: "bigint", nullable: true),
                     VerifiedAt = table.Column<long>(type: "bigint", nullable: true),
@@ -114,9 +114,9 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                 {
                     Id = table.Column<Guid>(type: "uuid", nullable: false),
                     UserId = table.Column<string>(type: "text", nullable: false),
-                    Name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
-                    Hash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    Prefix = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Name = table.Column<string>(type: "text", maxLength: 100, nullable: false),
+                    Hash = table.Column<string>(type: "text", maxLength: 64, nullable: false),
+                    Prefix = table.Column<string>(type: "text", maxLength: 16, nullable: false),
                     CreatedAt = table.Column<long>(type: "bigint", nullable: false),
                     LastUsedAt = table.Column<long>(type: "bigint", nullable: true),
                     RevokedAt = table.Column<long>(type: "bigint", nullable: true)
@@ -222,11 +222,11 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                 columns: table => new
                 {
                     Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    Email = table.Column<string>(type: "character varying(254)", maxLength: 254, nullable: false),
-                    NormalizedEmail = table.Column<string>(type: "character varying(254)", maxLength: 254, nullable: false),
-                    Domain = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
-                    TechnicalAddress = table.Column<string>(type: "character varying(254)", maxLength: 254, nullable: false),
-                    Forwarding = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Email = table.Column<string>(type: "text", maxLength: 254, nullable: false),
+                    NormalizedEmail = table.Column<string>(type: "text", maxLength: 254, nullable: false),
+                    Domain = table.Column<string>(type: "text", maxLength: 255, nullable: false),
+                    TechnicalAddress = table.Column<string>(type: "text", maxLength: 254, nullable: false),
+                    Forwarding = table.Column<string>(type: "text", maxLength: 32, nullable: false),
                     ForwardingDetail = table.Column<string>(type: "text", nullable: true),
                     LastReceivedAt = table.Column<long>(type: "bigint", nullable: true),
                     ForwardingTestToken = table.Column<string>(type: "text", nullable: true),
@@ -249,8 +249,8 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                 columns: table => new
                 {
                     Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    DomainName = table.Column<string>(type: "character varying(255)", nullable: false),
-                    Selector = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    DomainName = table.Column<string>(type: "text", nullable: false),
+                    Selector = table.Column<string>(type: "text", maxLength: 32, nullable: false),
                     PublicKey = table.Column<string>(type: "text", nullable: false),
                     ProtectedPrivateKey = table.Column<string>(type: "text", nullable: false),
                     Active = table.Column<bool>(type: "boolean", nullable: false),
@@ -272,7 +272,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                 columns: table => new
                 {
                     Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    Name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    Name = table.Column<string>(type: "text", maxLength: 100, nullable: false),
                     EmailAddressId = table.Column<Guid>(type: "uuid", nullable: true),
                     CreatedAt = table.Column<long>(type: "bigint", nullable: false)
                 },
@@ -293,15 +293,15 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                 {
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    Subject = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
-                    SubjectKey = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
-                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Subject = table.Column<string>(type: "text", maxLength: 1000, nullable: false),
+                    SubjectKey = table.Column<string>(type: "text", maxLength: 1000, nullable: false),
+                    Status = table.Column<string>(type: "text", maxLength: 16, nullable: false),
                     AddressId = table.Column<Guid>(type: "uuid", nullable: false),
                     BotId = table.Column<Guid>(type: "uuid", nullable: true),
-                    CustomerEmail = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: false),
+                    CustomerEmail = table.Column<string>(type: "text", maxLength: 320, nullable: false),
                     CustomerName = table.Column<string>(type: "text", nullable: true),
                     AssigneeId = table.Column<string>(type: "text", nullable: true),
-                    ThreadToken = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    ThreadToken = table.Column<string>(type: "text", maxLength: 32, nullable: false),
                     CreatedAt = table.Column<long>(type: "bigint", nullable: false),
                     LastMessageAt = table.Column<long>(type: "bigint", nullable: false),
                     MessageCount = table.Column<int>(type: "integer", nullable: false)
@@ -331,10 +331,10 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     TicketId = table.Column<long>(type: "bigint", nullable: false),
                     AddressId = table.Column<Guid>(type: "uuid", nullable: false),
-                    Direction = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Direction = table.Column<string>(type: "text", maxLength: 16, nullable: false),
                     MessageIdHeader = table.Column<string>(type: "text", nullable: true),
-                    DedupKey = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
-                    FromAddress = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: false),
+                    DedupKey = table.Column<string>(type: "text", maxLength: 1000, nullable: false),
+                    FromAddress = table.Column<string>(type: "text", maxLength: 320, nullable: false),
                     FromName = table.Column<string>(type: "text", nullable: true),
                     To = table.Column<string>(type: "text", nullable: false),
                     Cc = table.Column<string>(type: "text", nullable: true),
@@ -349,7 +349,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     Flags = table.Column<int>(type: "integer", nullable: false),
                     ParseError = table.Column<string>(type: "text", nullable: true),
                     RawSize = table.Column<long>(type: "bigint", nullable: false),
-                    Delivery = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: true),
+                    Delivery = table.Column<string>(type: "text", maxLength: 16, nullable: true),
                     DeliveryDetail = table.Column<string>(type: "text", nullable: true),
                     AuthorUserId = table.Column<string>(type: "text", nullable: true)
                 },
@@ -390,10 +390,10 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     MessageId = table.Column<long>(type: "bigint", nullable: false),
-                    FileName = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
-                    ContentType = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    FileName = table.Column<string>(type: "text", maxLength: 255, nullable: false),
+                    ContentType = table.Column<string>(type: "text", maxLength: 255, nullable: false),
                     Size = table.Column<long>(type: "bigint", nullable: false),
-                    Sha256 = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Sha256 = table.Column<string>(type: "text", maxLength: 64, nullable: false),
                     ContentId = table.Column<string>(type: "text", nullable: true),
                     IsInline = table.Column<bool>(type: "boolean", nullable: false)
                 },
@@ -413,15 +413,15 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                 columns: table => new
                 {
                     Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    Kind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Kind = table.Column<string>(type: "text", maxLength: 16, nullable: false),
                     AddressId = table.Column<Guid>(type: "uuid", nullable: false),
-                    FromAddress = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: false),
-                    ToAddress = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false),
-                    Subject = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
-                    MessageIdHeader = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: false),
+                    FromAddress = table.Column<string>(type: "text", maxLength: 320, nullable: false),
+                    ToAddress = table.Column<string>(type: "text", maxLength: 2000, nullable: false),
+                    Subject = table.Column<string>(type: "text", maxLength: 1000, nullable: false),
+                    MessageIdHeader = table.Column<string>(type: "text", maxLength: 500, nullable: false),
                     DkimSigned = table.Column<bool>(type: "boolean", nullable: false),
                     Mime = table.Column<byte[]>(type: "bytea", nullable: false),
-                    State = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    State = table.Column<string>(type: "text", maxLength: 16, nullable: false),
                     Attempts = table.Column<int>(type: "integer", nullable: false),
                     NextAttemptAt = table.Column<long>(type: "bigint", nullable: true),
                     Detail = table.Column<string>(type: "text", nullable: true),

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace ConnectiveOne.Migrations.Postgres.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261127160810_Initial")]
+    [Migration("20261127162731_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -37,7 +37,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("Hash")
                         .IsRequired()
                         .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
+                        .HasColumnType("text");
 
                     b.Property<long?>("LastUsedAt")
                         .HasColumnType("bigint");
@@ -45,12 +45,12 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(100)
-                        .HasColumnType("character varying(100)");
+                        .HasColumnType("text");
 
                     b.Property<string>("Prefix")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
+                        .HasColumnType("text");
 
                     b.Property<long?>("RevokedAt")
                         .HasColumnType("bigint");
@@ -89,7 +89,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
 
                     b.Property<string>("Email")
                         .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
+                        .HasColumnType("text");
 
                     b.Property<bool>("EmailConfirmed")
                         .HasColumnType("boolean");
@@ -105,11 +105,11 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
 
                     b.Property<string>("NormalizedEmail")
                         .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
+                        .HasColumnType("text");
 
                     b.Property<string>("NormalizedUserName")
                         .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
+                        .HasColumnType("text");
 
                     b.Property<string>("PasswordHash")
                         .HasColumnType("text");
@@ -128,7 +128,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
 
                     b.Property<string>("UserName")
                         .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
+                        .HasColumnType("text");
 
                     b.HasKey("Id");
 
@@ -154,17 +154,17 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("Domain")
                         .IsRequired()
                         .HasMaxLength(255)
-                        .HasColumnType("character varying(255)");
+                        .HasColumnType("text");
 
                     b.Property<string>("Email")
                         .IsRequired()
                         .HasMaxLength(254)
-                        .HasColumnType("character varying(254)");
+                        .HasColumnType("text");
 
                     b.Property<string>("Forwarding")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
+                        .HasColumnType("text");
 
                     b.Property<string>("ForwardingDetail")
                         .HasColumnType("text");
@@ -181,12 +181,12 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("NormalizedEmail")
                         .IsRequired()
                         .HasMaxLength(254)
-                        .HasColumnType("character varying(254)");
+                        .HasColumnType("text");
 
                     b.Property<string>("TechnicalAddress")
                         .IsRequired()
                         .HasMaxLength(254)
-                        .HasColumnType("character varying(254)");
+                        .HasColumnType("text");
 
                     b.HasKey("Id");
 
@@ -216,7 +216,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(100)
-                        .HasColumnType("character varying(100)");
+                        .HasColumnType("text");
 
                     b.HasKey("Id");
 
@@ -240,7 +240,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
 
                     b.Property<string>("DomainName")
                         .IsRequired()
-                        .HasColumnType("character varying(255)");
+                        .HasColumnType("text");
 
                     b.Property<string>("ProtectedPrivateKey")
                         .IsRequired()
@@ -253,7 +253,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("Selector")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
+                        .HasColumnType("text");
 
                     b.HasKey("Id");
 
@@ -267,7 +267,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                 {
                     b.Property<string>("Name")
                         .HasMaxLength(255)
-                        .HasColumnType("character varying(255)");
+                        .HasColumnType("text");
 
                     b.Property<long?>("CheckedAt")
                         .HasColumnType("bigint");
@@ -284,7 +284,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
+                        .HasColumnType("text");
 
                     b.Property<long>("StatusChangedAt")
                         .HasColumnType("bigint");
@@ -292,7 +292,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("VerificationToken")
                         .IsRequired()
                         .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
+                        .HasColumnType("text");
 
                     b.Property<long?>("VerifiedAt")
                         .HasColumnType("bigint");
@@ -331,12 +331,12 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("FromAddress")
                         .IsRequired()
                         .HasMaxLength(320)
-                        .HasColumnType("character varying(320)");
+                        .HasColumnType("text");
 
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
+                        .HasColumnType("text");
 
                     b.Property<long?>("LastAttemptAt")
                         .HasColumnType("bigint");
@@ -344,7 +344,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("MessageIdHeader")
                         .IsRequired()
                         .HasMaxLength(500)
-                        .HasColumnType("character varying(500)");
+                        .HasColumnType("text");
 
                     b.Property<byte[]>("Mime")
                         .IsRequired()
@@ -359,12 +359,12 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
+                        .HasColumnType("text");
 
                     b.Property<string>("Subject")
                         .IsRequired()
                         .HasMaxLength(1000)
-                        .HasColumnType("character varying(1000)");
+                        .HasColumnType("text");
 
                     b.Property<long?>("TicketMessageId")
                         .HasColumnType("bigint");
@@ -372,7 +372,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("ToAddress")
                         .IsRequired()
                         .HasMaxLength(2000)
-                        .HasColumnType("character varying(2000)");
+                        .HasColumnType("text");
 
                     b.HasKey("Id");
 
@@ -399,12 +399,12 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("ContentType")
                         .IsRequired()
                         .HasMaxLength(255)
-                        .HasColumnType("character varying(255)");
+                        .HasColumnType("text");
 
                     b.Property<string>("FileName")
                         .IsRequired()
                         .HasMaxLength(255)
-                        .HasColumnType("character varying(255)");
+                        .HasColumnType("text");
 
                     b.Property<bool>("IsInline")
                         .HasColumnType("boolean");
@@ -415,7 +415,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("Sha256")
                         .IsRequired()
                         .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
+                        .HasColumnType("text");
 
                     b.Property<long>("Size")
                         .HasColumnType("bigint");
@@ -466,7 +466,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("CustomerEmail")
                         .IsRequired()
                         .HasMaxLength(320)
-                        .HasColumnType("character varying(320)");
+                        .HasColumnType("text");
 
                     b.Property<string>("CustomerName")
                         .HasColumnType("text");
@@ -480,22 +480,22 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
+                        .HasColumnType("text");
 
                     b.Property<string>("Subject")
                         .IsRequired()
                         .HasMaxLength(1000)
-                        .HasColumnType("character varying(1000)");
+                        .HasColumnType("text");
 
                     b.Property<string>("SubjectKey")
                         .IsRequired()
                         .HasMaxLength(1000)
-                        .HasColumnType("character varying(1000)");
+                        .HasColumnType("text");
 
                     b.Property<string>("ThreadToken")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
+                        .HasColumnType("text");
 
                     b.HasKey("Id");
 
@@ -535,11 +535,11 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("DedupKey")
                         .IsRequired()
                         .HasMaxLength(1000)
-                        .HasColumnType("character varying(1000)");
+                        .HasColumnType("text");
 
                     b.Property<string>("Delivery")
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
+                        .HasColumnType("text");
 
                     b.Property<string>("DeliveryDetail")
                         .HasColumnType("text");
@@ -547,7 +547,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("Direction")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
+                        .HasColumnType("text");
 
                     b.Property<int>("Flags")
                         .HasColumnType("integer");
@@ -555,7 +555,7 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("FromAddress")
                         .IsRequired()
                         .HasMaxLength(320)
-                        .HasColumnType("character varying(320)");
+                        .HasColumnType("text");
 
                     b.Property<string>("FromName")
                         .HasColumnType("text");
@@ -660,11 +660,11 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
 
                     b.Property<string>("Name")
                         .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
+                        .HasColumnType("text");
 
                     b.Property<string>("NormalizedName")
                         .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
+                        .HasColumnType("text");
 
                     b.HasKey("Id");
 
