@@ -1,7 +1,8 @@
 using System.Net;
-using ConnectiveOne.Core.Persistence;
+using ConnectiveOne.Core;
 using ConnectiveOne.Tests.TestSupport;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -39,15 +40,19 @@ public sealed class DatabaseProviderTests
     [Theory]
     [InlineData("Postgres", "", "ConnectiveOne:Database:ConnectionString is empty")]
     [InlineData("Sqlite", "Host=db.example.net;Database=c1", "set Provider to Postgres, or remove the connection string")]
-    public async Task Database_settings_that_cannot_work_stop_the_start_and_say_why(string provider, string connectionString, string says)
+    public void Database_settings_that_cannot_work_stop_the_start_and_say_why(string provider, string connectionString, string says)
     {
-        await using var app = new TestApp(settings: new Dictionary<string, string?>
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ConnectiveOne:Database:Provider"] = provider,
             ["ConnectiveOne:Database:ConnectionString"] = connectionString,
-        });
-        var error = Record.Exception(() => app.Services);
-        Assert.IsType<OptionsValidationException>(error);
+        }).Build();
+        var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddLogging();
+        services.AddConnectiveOneCore();
+        using var built = services.BuildServiceProvider();
+
+        // What ValidateOnStart runs before anything starts.
+        var error = Assert.Throws<OptionsValidationException>(() => built.GetRequiredService<IOptions<ConnectiveOneOptions>>().Value);
         Assert.Contains(says, error.Message);
     }
 
