@@ -25,12 +25,11 @@ public static class CoreServiceRegistration
             .BindConfiguration(ConnectiveOneOptions.Section)
             .ValidateDataAnnotations()
             .Validate(o => !string.IsNullOrWhiteSpace(o.DataDirectory), "ConnectiveOne:DataDirectory must not be empty.")
+            .Validate(o => o.Database.Provider != DatabaseProvider.Postgres || o.Database.HasConnectionString, DatabaseOptions.MissingConnectionString)
+            .Validate(o => o.Database.Provider != DatabaseProvider.Sqlite || !o.Database.HasConnectionString, DatabaseOptions.StrayConnectionString)
             .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
 
-        services.AddOptions<ConnectiveOneOptions>()
-            .Validate(o => o.Database.Provider != DatabaseProvider.Postgres || o.Database.HasConnectionString, DatabaseOptions.MissingConnectionString)
-            .Validate(o => o.Database.Provider != DatabaseProvider.Sqlite || !o.Database.HasConnectionString, DatabaseOptions.StrayConnectionString);
         services.AddDbContext<AppDbContext>((sp, db) =>
             db.UseConfiguredDatabase(sp.GetRequiredService<IOptions<ConnectiveOneOptions>>().Value));
 
