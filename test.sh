@@ -1,46 +1,90 @@
 #!/usr/bin/env bash
-# Runs every test. Installs what the tests need first: Debian's Chromium for the browser tests and
-# redis-server for the multi-node tests (with apt, when missing and this runs as root). Extra arguments go to `dotnet test`.
+# Runs every test, once per database in C1_TEST_DATABASES (default "sqlite"; "sqlite postgres" runs both passes).
+# Installs what the tests need first (with apt, when missing and this runs as root): Debian's Chromium for the browser
+# tests, redis-server for the Redis tests, and for the PostgreSQL pass Debian's postgresql, of which a throw-away
+# server is started on a free loopback port and removed at the end. Extra arguments go to `dotnet test`.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "Installing Chromium for the browser tests (apt-get install chromium)..."
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    echo "Chromium is missing: install Debian's 'chromium' package (as root: apt-get install chromium)," >&2
-    echo "or set CHROMIUM_PATH to a Chromium executable. The browser tests cannot run without it." >&2
-    exit 1
-  fi
-fi
+databases=${C1_TEST_DATABASES:-sqlite}
+is_root() { [ "$(id -u)" = 0 ]; }
 
-# Redis for the multi-node tests: C1_TEST_REDIS when set, else they start Debian's redis-server themselves.
-if [ -z "${C1_TEST_REDIS:-}" ] && ! command -v redis-server >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "Installing Redis for the multi-node tests (apt-get install redis-server)..."
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+# apt_install <package>: apt-get install, as root; otherwise says what is missing and fails.
+apt_install() {
+  if is_root && command -v apt-get >/dev/null; then
+    echo "Installing $1 for the tests (apt-get install $1)..."
+    if [ -z "${apt_updated:-}" ]; then apt-get update -qq; apt_updated=1; fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
   else
-    echo "redis-server is missing: install Debian's 'redis-server' package (as root: apt-get install redis-server)," >&2
-    echo "or set C1_TEST_REDIS to a running Redis. The multi-node tests cannot run without it." >&2
-    exit 1
+    echo "$1 is missing: install Debian's '$1' package (as root: apt-get install $1)." >&2
+    return 1
   fi
+}
+
+if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
+  apt_install chromium || {
+    echo "Or set CHROMIUM_PATH to a Chromium executable. The browser tests cannot run without it." >&2
+    exit 1
+  }
 fi
+# The Redis tests start their own redis-server unless C1_TEST_REDIS names one.
+if [ -z "${C1_TEST_REDIS:-}" ] && ! command -v redis-server >/dev/null; then apt_install redis-server; fi
+
+pg_dir=""
+cleanup() {
+  rm -f "${log:-}"
+  if [ -n "$pg_dir" ]; then
+    as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$pg_dir"
+  fi
+}
+trap cleanup EXIT
+
+# Runs a PostgreSQL program as the postgres user when root (initdb refuses root), else as the current user.
+as_pg() { if is_root; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+# Starts a throw-away PostgreSQL in a temp folder on a free loopback port and exports C1_TEST_POSTGRES.
+start_postgres() {
+  if [ -n "${C1_TEST_POSTGRES:-}" ]; then return 0; fi # a server of your own
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [ -z "$pg_bin" ]; then
+    apt_install postgresql
+    pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  fi
+  pg_dir=$(mktemp -d /tmp/c1-test-pg.XXXXXX)
+  chmod 755 "$pg_dir"
+  if is_root; then chown postgres "$pg_dir"; fi
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  as_pg "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres --no-sync >/dev/null
+  # Durable like production (fsync on); enough connections for the suite's parallel apps.
+  as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w -o \
+    "-p $port -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=500 -c fsync=on" start >/dev/null \
+    || { cat "$pg_dir/log" >&2; exit 1; }
+  export C1_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
+  echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') for the tests on 127.0.0.1:$port"
+}
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-set +e
-dotnet test ConnectiveOne.sln --nologo "$@" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
-set -e
-
-# One plain closing line for CI: "N passed, N failed".
-summary=$(grep -E '(Passed|Failed)!' "$log" | tail -n 1 || true)
-passed=$(sed -nE 's/.*Passed: +([0-9]+).*/\1/p' <<<"$summary")
-failed=$(sed -nE 's/.*Failed: +([0-9]+),.*/\1/p' <<<"$summary")
-if [ -n "$passed" ]; then
-  echo "${passed} passed, ${failed:-0} failed"
-fi
-exit "$status"
+overall=0
+for database in $databases; do
+  case "$database" in
+    sqlite) filter="Database!=Postgres" ;;
+    postgres) filter="Database!=Sqlite"; start_postgres ;;
+    *) echo "C1_TEST_DATABASES: unknown database '$database' (sqlite or postgres)" >&2; exit 2 ;;
+  esac
+  echo "== Tests on $database"
+  started=$SECONDS
+  set +e
+  C1_TEST_DATABASE=$database dotnet test ConnectiveOne.sln --nologo --filter "$filter" ${built:+--no-build} "$@" 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+  set -e
+  # One plain closing line per pass for CI: "N passed, N failed".
+  summary=$(grep -E '(Passed|Failed)!' "$log" | tail -n 1 || true)
+  passed=$(sed -nE 's/.*Passed: +([0-9]+).*/\1/p' <<<"$summary")
+  failed=$(sed -nE 's/.*Failed: +([0-9]+),.*/\1/p' <<<"$summary")
+  echo "$database: ${passed:-0} passed, ${failed:-0} failed ($((SECONDS - started)) s)"
+  if [ "$status" != 0 ]; then overall=$status; fi
+  built=1 # the next pass tests the same build
+done
+exit "$overall"

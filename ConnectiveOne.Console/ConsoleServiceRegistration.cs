@@ -9,6 +9,7 @@ using ConnectiveOne.Console.State;
 using ConnectiveOne.Core;
 using ConnectiveOne.Core.Accounts;
 using ConnectiveOne.Core.Nodes;
+using ConnectiveOne.Core.Persistence;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.DataProtection;
@@ -30,10 +31,16 @@ internal static class ConsoleServiceRegistration
         services.AddScoped<AuthenticationStateProvider, LiveAuthenticationStateProvider>();
         services.AddConnectiveOneStore();
 
-        var dataDirectory = configuration[$"{ConnectiveOneOptions.Section}:DataDirectory"] ?? "./data";
-        services.AddDataProtection()
-            .SetApplicationName("ConnectiveOne")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(Path.GetFullPath(dataDirectory), "keys")));
+        var dataProtection = services.AddDataProtection().SetApplicationName("ConnectiveOne");
+        // On PostgreSQL the key ring lives in the database so every node reads the same cookies, antiforgery tokens and
+        // DKIM keys. SQLite keeps it in the data folder as before: moving it would strand what existing keys protect.
+        if (configuration.GetValue<DatabaseProvider>($"{ConnectiveOneOptions.Section}:Database:Provider") == DatabaseProvider.Postgres)
+            dataProtection.PersistKeysToDbContext<AppDbContext>();
+        else
+        {
+            var dataDirectory = configuration[$"{ConnectiveOneOptions.Section}:DataDirectory"] ?? "./data";
+            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(Path.GetFullPath(dataDirectory), "keys")));
+        }
 
         services.AddAuthentication(options =>
             {

@@ -7,7 +7,7 @@ public sealed class ConnectiveOneOptions
 {
     public const string Section = "ConnectiveOne";
 
-    /// <summary>Folder for the SQLite database, attachments, keys and logs.</summary>
+    /// <summary>Folder for attachments and logs, and on SQLite the database file and the Data Protection keys.</summary>
     [Required]
     public string DataDirectory { get; set; } = "./data";
 
@@ -17,6 +17,7 @@ public sealed class ConnectiveOneOptions
     /// <summary>Domain of the technical addresses that receive redirected mail.</summary>
     public string InboundDomain { get; set; } = "inbound.localhost";
 
+    public global::ConnectiveOne.Core.Persistence.DatabaseOptions Database { get; set; } = new();
     public SmtpListenerOptions Smtp { get; set; } = new();
     public OutboundOptions Outbound { get; set; } = new();
     public global::ConnectiveOne.Core.Dns.DnsOptions Dns { get; set; } = new();

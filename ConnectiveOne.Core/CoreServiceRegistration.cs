@@ -8,7 +8,6 @@ using ConnectiveOne.Core.Outbound;
 using ConnectiveOne.Core.Persistence;
 using ConnectiveOne.Core.Tickets;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -29,21 +28,13 @@ public static class CoreServiceRegistration
             .Validate(o => !string.IsNullOrWhiteSpace(o.DataDirectory), "ConnectiveOne:DataDirectory must not be empty.")
             .Validate(o => o.WorkLease > 2 * o.Outbound.Timeout,
                 "ConnectiveOne:WorkLease must be more than twice ConnectiveOne:Outbound:Timeout, so a delivery ends within its lease.")
+            .Validate(o => o.Database.Provider != DatabaseProvider.Postgres || o.Database.HasConnectionString, DatabaseOptions.MissingConnectionString)
+            .Validate(o => o.Database.Provider != DatabaseProvider.Sqlite || !o.Database.HasConnectionString, DatabaseOptions.StrayConnectionString)
             .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
 
         services.AddDbContext<AppDbContext>((sp, db) =>
-        {
-            var options = sp.GetRequiredService<IOptions<ConnectiveOneOptions>>().Value;
-            Directory.CreateDirectory(options.DataPath);
-            var connection = new SqliteConnectionStringBuilder
-            {
-                DataSource = Path.Combine(options.DataPath, "connectiveone.db"),
-                Pooling = true,
-                DefaultTimeout = options.DatabaseTimeoutSeconds,
-            };
-            db.UseSqlite(connection.ToString()).AddInterceptors(new SqlitePragmaInterceptor());
-        });
+            db.UseConfiguredDatabase(sp.GetRequiredService<IOptions<ConnectiveOneOptions>>().Value));
 
         services.AddIdentityCore<AppUser>(identity =>
             {

@@ -33,7 +33,12 @@ internal static class InboundEndpoints
         var presented = http.Request.Headers["X-Webhook-Token"].ToString();
         if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(secret)))
             return Problems.Result(StatusCodes.Status401Unauthorized, "The X-Webhook-Token header is missing or wrong.");
-        if (string.IsNullOrWhiteSpace(recipient) || await addresses.FindAsync(recipient, ct) is not { } address)
+        if (string.IsNullOrWhiteSpace(recipient))
+            return Problems.NotFound("The recipient is not one of our technical addresses.");
+        var (address, unavailable) = await FindAsync(addresses, [recipient], loggers, ct);
+        if (unavailable is not null)
+            return unavailable;
+        if (address is null)
             return Problems.NotFound("The recipient is not one of our technical addresses.");
         if (disk.Shortage() is { } shortage)
             return InsufficientStorage(shortage);
@@ -77,13 +82,10 @@ internal static class InboundEndpoints
         if (await verifier.CheckAndTakeAsync(form["timestamp"], token, form["signature"], ct) is { } problem)
             return Problems.Result(StatusCodes.Status401Unauthorized, problem);
 
-        InboundAddress? address = null;
-        foreach (var candidate in form["recipient"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            address = await addresses.FindAsync(candidate, ct);
-            if (address is not null)
-                break;
-        }
+        var (address, unavailable) = await FindAsync(addresses,
+            form["recipient"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), loggers, ct);
+        if (unavailable is not null)
+            return unavailable;
         if (address is null)
             return Problems.Result(StatusCodes.Status406NotAcceptable, "The recipient is not one of our technical addresses.");
         var mime = form["body-mime"].ToString();
@@ -106,6 +108,24 @@ internal static class InboundEndpoints
         if (result is IStatusCodeHttpResult { StatusCode: >= 500 })
             await verifier.ReleaseAsync(token);
         return result;
+    }
+
+    /// <summary>The first recipient that is ours; 503 when the database cannot tell (the sender tries again later).</summary>
+    private static async Task<(InboundAddress? Address, IResult? Unavailable)> FindAsync(TechnicalAddressLookup addresses,
+        IEnumerable<string> recipients, ILoggerFactory loggers, CancellationToken ct)
+    {
+        try
+        {
+            foreach (var candidate in recipients)
+                if (await addresses.FindAsync(candidate, ct) is { } address)
+                    return (address, null);
+            return (null, null);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            loggers.CreateLogger("ConnectiveOne.Api.Inbound").LogWarning(e, "Inbound recipient not looked up");
+            return (null, Problems.Result(StatusCodes.Status503ServiceUnavailable, "The recipient could not be checked right now; send the message again later."));
+        }
     }
 
     private static async Task<IResult> AcceptAsync(InboundIntake intake, byte[] raw, InboundAddress address, string source, int success,

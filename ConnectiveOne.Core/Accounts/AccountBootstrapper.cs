@@ -1,4 +1,6 @@
+using ConnectiveOne.Core.Persistence;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -8,12 +10,27 @@ namespace ConnectiveOne.Core.Accounts;
 
 /// <summary>
 /// Runs after migrations: makes sure the roles exist, creates the admin and API token named by
-/// <c>ConnectiveOne:Bootstrap:*</c>, and otherwise prepares the one-time setup token for an empty instance.
+/// <c>ConnectiveOne:Bootstrap:*</c>, and otherwise prepares the one-time setup token for an empty instance. Nodes
+/// starting at once on one database may race to create the same rows: the loser's unique index refuses, and it
+/// looks again (finding what the winner made).
 /// </summary>
 internal sealed class AccountBootstrapper(IServiceScopeFactory scopes, IOptions<ConnectiveOneOptions> options,
     FirstRunSetup firstRun, ILogger<AccountBootstrapper> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await BootstrapAsync(cancellationToken);
+        }
+        catch (DbUpdateException e) when (e.IsUniqueViolation())
+        {
+            logger.LogInformation("Another node set up the accounts at the same time; checking again");
+            await BootstrapAsync(cancellationToken);
+        }
+    }
+
+    private async Task BootstrapAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var services = scope.ServiceProvider;
@@ -32,10 +49,12 @@ internal sealed class AccountBootstrapper(IServiceScopeFactory scopes, IOptions<
             {
                 var created = await services.GetRequiredService<UserDirectory>()
                     .CreateAsync(bootstrap.AdminEmail, bootstrap.AdminPassword, Roles.Admin);
-                if (created.User is null)
+                // Null also when another node created the same admin a moment ago.
+                admin = created.User is null ? await users.FindByEmailAsync(bootstrap.AdminEmail.Trim()) : await users.FindByIdAsync(created.User.Id);
+                if (admin is null)
                     throw new InvalidOperationException($"ConnectiveOne:Bootstrap could not create the admin: {created.Message}");
-                admin = await users.FindByIdAsync(created.User.Id);
-                logger.LogInformation("Created the bootstrap admin {Email}", bootstrap.AdminEmail);
+                if (created.User is not null)
+                    logger.LogInformation("Created the bootstrap admin {Email}", bootstrap.AdminEmail);
             }
         }
 

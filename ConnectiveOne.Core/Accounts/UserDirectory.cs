@@ -25,7 +25,8 @@ public sealed class UserDirectory(UserManager<AppUser> users, AppDbContext db, T
         var roleOf = await (from ur in db.UserRoles
                             join r in db.Roles on ur.RoleId equals r.Id
                             select new { ur.UserId, r.Name }).ToListAsync(ct);
-        var all = await db.Users.AsNoTracking().OrderBy(u => u.Email).ToListAsync(ct);
+        // Sorted here: SQLite and PostgreSQL collate text differently (byte order vs the server's locale).
+        var all = (await db.Users.AsNoTracking().ToListAsync(ct)).OrderBy(u => u.Email, StringComparer.Ordinal);
         var now = clock.GetUtcNow();
         return all.Select(u => ToInfo(u, PrimaryRole(roleOf.Where(x => x.UserId == u.Id).Select(x => x.Name)), now)).ToList();
     }

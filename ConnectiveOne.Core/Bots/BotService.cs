@@ -2,7 +2,6 @@ using ConnectiveOne.Core.Addresses;
 using ConnectiveOne.Core.Dns;
 using ConnectiveOne.Core.Events;
 using ConnectiveOne.Core.Persistence;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -33,8 +32,10 @@ public sealed class BotService(AppDbContext db, ChangeNotifier notifier)
 {
     public const int MaxNameLength = 100;
 
+    // Sorted here, not by the database: SQLite and PostgreSQL collate text differently (byte order vs the server's locale).
     public async Task<IReadOnlyList<BotInfo>> ListAsync(CancellationToken ct = default) =>
-        (await db.Bots.AsNoTracking().OrderBy(b => b.Name).ToListAsync(ct)).Select(BotResult.ToInfo).ToList();
+        (await db.Bots.AsNoTracking().ToListAsync(ct)).OrderBy(b => b.Name, StringComparer.OrdinalIgnoreCase).ThenBy(b => b.Name, StringComparer.Ordinal)
+        .Select(BotResult.ToInfo).ToList();
 
     public async Task<BotInfo?> FindAsync(Guid id, CancellationToken ct = default) =>
         await db.Bots.AsNoTracking().Where(b => b.Id == id).Select(b => new BotInfo(b.Id, b.Name, b.EmailAddressId))
@@ -87,7 +88,7 @@ public sealed class BotService(AppDbContext db, ChangeNotifier notifier)
                 .ExecuteUpdateAsync(s => s.SetProperty(t => t.BotId, botId), ct);
             await transaction.CommitAsync(ct);
         }
-        catch (DbUpdateException e) when (e.InnerException is SqliteException { SqliteErrorCode: 19 })
+        catch (DbUpdateException e) when (e.IsUniqueViolation())
         {
             // Another request bound the address between our check and our write; the unique index refused ours.
             db.ChangeTracker.Clear();

@@ -23,8 +23,6 @@ public interface ILeasedWork
 /// </summary>
 public static class WorkLeases
 {
-    private const string Npgsql = "Npgsql.EntityFrameworkCore.PostgreSQL";
-
     /// <summary>
     /// Claims up to <paramref name="limit"/> rows whose <paramref name="dueProperty"/> is reached and whose
     /// <paramref name="equals"/> columns hold the given values, unless another owner's lease is still running
@@ -52,7 +50,7 @@ public static class WorkLeases
             filters.Append($" AND {Column(property)} = {{{parameters.Count}}}");
             parameters.Add(value);
         }
-        var skipLocked = db.Database.ProviderName == Npgsql ? " FOR UPDATE SKIP LOCKED" : "";
+        var skipLocked = db.Database.IsNpgsql() ? " FOR UPDATE SKIP LOCKED" : "";
         var text = $$"""
             UPDATE {{name}} SET {{leaseOwner}} = {0}, {{leaseEnd}} = {1}
             WHERE {{key}} IN (

@@ -6,8 +6,11 @@ using Microsoft.Extensions.Logging;
 namespace ConnectiveOne.Core.Persistence;
 
 /// <summary>
-/// Applies migrations before anything else starts (it is registered first) and puts the database in
-/// WAL mode. The pragmas are read back and logged, so a durability setting that did not take is visible.
+/// Applies migrations before anything else starts (it is registered first). On SQLite it puts the database in WAL
+/// mode and reads the pragmas back into the log, so a durability setting that did not take is visible; on PostgreSQL
+/// it logs the server version. Several nodes may start at once on one PostgreSQL: EF's migration lock (a lock on the
+/// history table, held in the migrations' transaction) lets one apply them while the others wait and then find
+/// nothing left to do.
 /// </summary>
 internal sealed class DatabaseMigrator(IServiceScopeFactory scopes, ILogger<DatabaseMigrator> logger) : IHostedService
 {
@@ -22,6 +25,14 @@ internal sealed class DatabaseMigrator(IServiceScopeFactory scopes, ILogger<Data
         try
         {
             await using var command = connection.CreateCommand();
+            if (db.Database.IsNpgsql())
+            {
+                command.CommandText = "SHOW server_version;";
+                logger.LogInformation("Database {Database} on PostgreSQL {ServerVersion} ready",
+                    connection.Database, (string?)await command.ExecuteScalarAsync(cancellationToken));
+                return;
+            }
+
             command.CommandText = "PRAGMA journal_mode=WAL;";
             var journal = (string?)await command.ExecuteScalarAsync(cancellationToken);
             command.CommandText = "PRAGMA synchronous;";

@@ -8,8 +8,19 @@ namespace ConnectiveOne.Core.Threading;
 /// <param name="TicketNumber">N from the first <c>[#N]</c> token, if any.</param>
 public sealed record NormalizedSubject(string Base, long? TicketNumber)
 {
-    /// <summary>What to store and compare for "same subject": <see cref="Base"/> in lower case.</summary>
-    public string MatchKey { get; } = Base.ToLowerInvariant();
+    /// <summary>
+    /// What to store and compare for "same subject": <see cref="Base"/> in lower case, its first 500 characters (it is
+    /// indexed with the customer's address, and PostgreSQL refuses index entries over ~2.7 KB).
+    /// </summary>
+    public string MatchKey { get; } = Key(Base);
+
+    private const int MaxKeyLength = 500;
+
+    private static string Key(string subject)
+    {
+        var key = subject.ToLowerInvariant();
+        return key.Length <= MaxKeyLength ? key : key[..(char.IsHighSurrogate(key[MaxKeyLength - 1]) ? MaxKeyLength - 1 : MaxKeyLength)];
+    }
 }
 
 /// <summary>

@@ -92,7 +92,7 @@ public sealed class TicketCommands(AppDbContext db, ChangeNotifier notifier, Tim
     /// <summary>Active users who can be assigned, by name.</summary>
     public async Task<IReadOnlyList<(string Id, string Name)>> AssignableAsync(CancellationToken ct = default)
     {
-        var users = await db.Users.AsNoTracking().Where(u => u.IsActive).OrderBy(u => u.Email).ToListAsync(ct);
-        return users.Select(u => (u.Id, u.Name)).ToList();
+        var users = await db.Users.AsNoTracking().Where(u => u.IsActive).ToListAsync(ct);
+        return users.OrderBy(u => u.Email, StringComparer.Ordinal).Select(u => (u.Id, u.Name)).ToList();
     }
 }

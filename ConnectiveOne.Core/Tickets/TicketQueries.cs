@@ -65,8 +65,12 @@ public sealed class TicketQueries(AppDbContext db, AttachmentStore store)
         if (!string.IsNullOrWhiteSpace(filter.Query))
         {
             var pattern = "%" + filter.Query.Trim().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
-            tickets = tickets.Where(t => EF.Functions.Like(t.Subject, pattern, "\\") || EF.Functions.Like(t.CustomerEmail, pattern, "\\")
-                                         || (t.CustomerName != null && EF.Functions.Like(t.CustomerName, pattern, "\\")));
+            // SQLite's LIKE ignores case (ASCII); PostgreSQL's does not, so there the same search uses ILIKE.
+            tickets = db.Database.IsNpgsql()
+                ? tickets.Where(t => EF.Functions.ILike(t.Subject, pattern, "\\") || EF.Functions.ILike(t.CustomerEmail, pattern, "\\")
+                                     || (t.CustomerName != null && EF.Functions.ILike(t.CustomerName, pattern, "\\")))
+                : tickets.Where(t => EF.Functions.Like(t.Subject, pattern, "\\") || EF.Functions.Like(t.CustomerEmail, pattern, "\\")
+                                     || (t.CustomerName != null && EF.Functions.Like(t.CustomerName, pattern, "\\")));
         }
         var total = await tickets.CountAsync(cancellationToken);
         var items = await tickets

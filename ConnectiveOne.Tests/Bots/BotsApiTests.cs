@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace ConnectiveOne.Tests.Bots;
 
-/// <summary>Bots and their Email channel through the HTTP API, against the app's SQLite file.</summary>
+/// <summary>Bots and their Email channel through the HTTP API, against the app's database.</summary>
 public sealed class BotsApiTests : IAsyncLifetime
 {
     private readonly TestApp _app = new();

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using ConnectiveOne.Tests.TestSupport;
 using MailKit.Net.Smtp;
 using MailKit.Security;
-using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 using MimeKit;
 
 namespace ConnectiveOne.Tests.Inbound;
@@ -15,7 +15,7 @@ public sealed class CrashDurabilityTests
     {
         await using var app = new AppProcess();
         await app.StartAsync();
-        var address = await InboundAddresses.AddAsync(app.DatabaseFile, "support@crash.test");
+        var address = await InboundAddresses.AddAsync(app.Database, "support@crash.test");
 
         var acknowledged = new ConcurrentBag<string>();
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(3));
@@ -52,16 +52,9 @@ public sealed class CrashDurabilityTests
         Assert.True(acknowledged.Count >= 300, $"only {acknowledged.Count} acknowledged before the kill");
 
         await app.StartAsync();
-        var stored = new HashSet<string>(StringComparer.Ordinal);
-        await using (var db = new SqliteConnection($"Data Source={app.DatabaseFile};Mode=ReadOnly;Pooling=False"))
-        {
-            await db.OpenAsync();
-            await using var command = db.CreateCommand();
-            command.CommandText = "SELECT MessageIdHeader FROM Messages";
-            await using var reader = await command.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-                stored.Add(reader.GetString(0));
-        }
+        HashSet<string> stored;
+        await using (var db = app.Database.OpenContext())
+            stored = (await db.Messages.Select(m => m.MessageIdHeader!).ToListAsync()).ToHashSet(StringComparer.Ordinal);
         var lost = acknowledged.Where(id => !stored.Contains(id)).ToList();
         Assert.True(lost.Count == 0, $"{lost.Count} of {acknowledged.Count} acknowledged messages were lost, e.g. {lost.FirstOrDefault()}");
     }

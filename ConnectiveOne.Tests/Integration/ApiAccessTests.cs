@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using ConnectiveOne.Tests.TestSupport;
 
@@ -85,8 +86,7 @@ public sealed class ApiAccessTests : IAsyncLifetime
 
         var listed = await client.GetStringAsync("/api/v1/tokens");
         Assert.DoesNotContain(token, listed);
-        Assert.DoesNotContain(token, await File.ReadAllTextAsync(Path.Combine(_app.DataDirectory, "connectiveone.db"))
-            + await ReadWalAsync());
+        Assert.DoesNotContain(token, Encoding.UTF8.GetString(await _app.Database.ContentAsync()));
 
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/v1/tokens/{id}")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/v1/users")).StatusCode);
@@ -140,16 +140,6 @@ public sealed class ApiAccessTests : IAsyncLifetime
         var paths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
         Assert.Contains("/api/v1/users", paths);
         Assert.Contains("/api/v1/tokens", paths);
-    }
-
-    private async Task<string> ReadWalAsync()
-    {
-        var wal = Path.Combine(_app.DataDirectory, "connectiveone.db-wal");
-        if (!File.Exists(wal))
-            return "";
-        await using var stream = new FileStream(wal, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var reader = new StreamReader(stream);
-        return await reader.ReadToEndAsync();
     }
 
     private static async Task AssertProblemAsync(HttpResponseMessage response, string titleContains)

@@ -6,7 +6,6 @@ using ConnectiveOne.Core.Tickets;
 using ConnectiveOne.Tests.TestSupport;
 using MailKit.Net.Smtp;
 using MailKit.Security;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using MimeKit;
 using Xunit.Abstractions;
@@ -33,7 +32,7 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
         await using var app = new AppProcess();
         app.Environment["ConnectiveOne__Inbound__WebhookToken"] = WebhookToken;
         await app.StartAsync();
-        var address = await InboundAddresses.AddAsync(app.DatabaseFile, "support@crash.test");
+        var address = await InboundAddresses.AddAsync(app.Database, "support@crash.test");
 
         List<Sender> senders =
         [
@@ -67,10 +66,9 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
 
         var acknowledged = senders.SelectMany(s => s.Acknowledged).ToList();
         var attempted = senders.SelectMany(s => s.Attempted).ToHashSet(StringComparer.Ordinal);
-        var options = new DbContextOptionsBuilder<AppDbContext>().UseSqlite($"Data Source={app.DatabaseFile};Pooling=False").Options;
         List<string> storedIds;
         List<string> ticketSubjects;
-        await using (var db = new AppDbContext(options))
+        await using (var db = app.Database.OpenContext())
         {
             storedIds = await db.Messages.Where(m => m.Direction == MessageDirection.Inbound).Select(m => m.MessageIdHeader!).ToListAsync();
             ticketSubjects = await db.Tickets.Select(t => t.Subject).ToListAsync();
@@ -80,7 +78,7 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
         var duplicated = storedIds.GroupBy(id => id).Count(g => g.Count() > 1);
         var duplicatedTickets = ticketSubjects.GroupBy(s => s).Count(g => g.Count() > 1);
         var unknown = stored.Count(id => !attempted.Contains(id));
-        var integrity = await IntegrityCheckAsync(app.DatabaseFile);
+        var integrity = await app.Database.IntegrityCheckAsync();
         var resent = senders.Sum(s => s.Resent);
         output.WriteLine($"kills {kills}; acknowledged {acknowledged.Count} (SMTP {senders.Where(s => !s.Webhook).Sum(s => s.Acknowledged.Count)}, " +
             $"webhook {senders.Where(s => s.Webhook).Sum(s => s.Acknowledged.Count)}); sent again after a cut {resent}; stored {stored.Count}; " +
@@ -95,15 +93,6 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
         Assert.Equal(acknowledged.Count, stored.Count);
         Assert.Equal(0, senders.Sum(s => s.Unexpected));
         Assert.Equal("ok", integrity);
-    }
-
-    internal static async Task<string> IntegrityCheckAsync(string databaseFile)
-    {
-        await using var db = new SqliteConnection($"Data Source={databaseFile};Pooling=False");
-        await db.OpenAsync();
-        await using var command = db.CreateCommand();
-        command.CommandText = "PRAGMA integrity_check";
-        return (string)(await command.ExecuteScalarAsync())!;
     }
 
     /// <summary>A small message with a fixed Message-ID (the same bytes every time it is sent again).</summary>
@@ -253,7 +242,7 @@ public sealed class OutboxCrashTests(ITestOutputHelper output)
         app.Environment["ConnectiveOne__Outbound__RetryDelays"] = "00:00:01";
         app.Environment["ConnectiveOne__Outbound__PollInterval"] = "00:00:01";
         await app.StartAsync();
-        var address = await InboundAddresses.AddAsync(app.DatabaseFile, "help@crash.test");
+        var address = await InboundAddresses.AddAsync(app.Database, "help@crash.test");
 
         using var http = new HttpClient { BaseAddress = new Uri(app.BaseUrl), Timeout = TimeSpan.FromSeconds(30) };
         var inbound = await CrashSafetyTests.PostMimeAsync(http, address.TechnicalAddress, CrashSafetyTests.Message("customer", 0));
@@ -312,11 +301,10 @@ public sealed class OutboxCrashTests(ITestOutputHelper output)
 
         // The last life delivers the rest.
         await app.StartAsync();
-        var options = new DbContextOptionsBuilder<AppDbContext>().UseSqlite($"Data Source={app.DatabaseFile};Pooling=False").Options;
         List<DeliveryState> states = [];
         for (var i = 0; i < 600; i++)
         {
-            await using (var db = new AppDbContext(options))
+            await using (var db = app.Database.OpenContext())
                 states = await db.Outbox.Select(m => m.State).ToListAsync();
             if (states.Count == replies && states.All(s => s == DeliveryState.Sent))
                 break;
@@ -334,7 +322,7 @@ public sealed class OutboxCrashTests(ITestOutputHelper output)
         Assert.Equal(replies, states.Count);
         Assert.All(states, s => Assert.Equal(DeliveryState.Sent, s));
         Assert.Equal(replies, Distinct(received));
-        Assert.Equal("ok", await CrashSafetyTests.IntegrityCheckAsync(app.DatabaseFile));
+        Assert.Equal("ok", await app.Database.IntegrityCheckAsync());
     }
 
     private static int Distinct(IEnumerable<CapturedMail> mails) => mails.Select(m => m.Message.MessageId).Distinct(StringComparer.Ordinal).Count();

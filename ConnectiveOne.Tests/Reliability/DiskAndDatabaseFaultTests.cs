@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
@@ -8,6 +9,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
+using Npgsql;
 using Xunit.Abstractions;
 
 namespace ConnectiveOne.Tests.Reliability;
@@ -26,14 +28,14 @@ public sealed class DiskAndDatabaseFaultTests(ITestOutputHelper output)
         // 1 s of command timeout (on top of SQLite's 5 s busy wait) keeps the test short; production waits 30 s.
         await using var inbound = new InboundApp(new Dictionary<string, string?> { ["ConnectiveOne:DatabaseTimeoutSeconds"] = "1" });
         var address = await InboundAddresses.AddAsync(inbound.App.Services, "support@locked.test");
-        var database = Path.Combine(inbound.App.DataDirectory, "connectiveone.db");
+        var database = inbound.App.Database;
 
         var clock = Stopwatch.StartNew();
         (int Smtp, HttpStatusCode Webhook) during;
-        await using (var holder = new SqliteConnection($"Data Source={database};Pooling=False"))
+        // Another process holds the lock: on SQLite a write transaction on the file, on PostgreSQL exclusive locks on
+        // the tables intake reads and writes.
+        await using (var holder = await HolderAsync(database))
         {
-            await holder.OpenAsync();
-            await ExecuteAsync(holder, "BEGIN EXCLUSIVE");
             during = await SendBothAsync(inbound, address.TechnicalAddress, "locked");
             await ExecuteAsync(holder, "ROLLBACK");
         }
@@ -47,21 +49,71 @@ public sealed class DiskAndDatabaseFaultTests(ITestOutputHelper output)
         await AssertRefusedThenAcceptedAsync(during, storedDuring, after, storedAfter, database);
     }
 
-    [Fact]
+    private static async Task<DbConnection> HolderAsync(TestDatabase database)
+    {
+        DbConnection holder = TestDatabase.IsPostgres
+            ? new NpgsqlConnection(database.ConnectionString + ";Pooling=false")
+            : new SqliteConnection($"Data Source={database.SqliteFile};Pooling=False");
+        await holder.OpenAsync();
+        await ExecuteAsync(holder, TestDatabase.IsPostgres
+            ? "BEGIN; LOCK TABLE \"Messages\", \"RawMessages\", \"Tickets\" IN ACCESS EXCLUSIVE MODE"
+            : "BEGIN EXCLUSIVE");
+        return holder;
+    }
+
+    // PostgreSQL's counterpart of the read-only file: the server refuses the database (as when it is down or
+    // restarting) and cuts the connections the app holds.
+    [PostgresFact]
+    [Trait("Database", "Postgres")]
+    public async Task An_unreachable_database_gets_451_and_503_and_mail_is_accepted_once_it_is_back()
+    {
+        await using var inbound = new InboundApp();
+        var address = await InboundAddresses.AddAsync(inbound.App.Services, "support@unreachable.test");
+        var database = inbound.App.Database;
+
+        (int Smtp, HttpStatusCode Webhook) during;
+        await database.AdminAsync($"ALTER DATABASE \"{database.Name}\" ALLOW_CONNECTIONS false; "
+            + $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database.Name}'");
+        try
+        {
+            await using (var probe = new NpgsqlConnection(database.ConnectionString + ";Pooling=false"))
+            {
+                var error = await Record.ExceptionAsync(() => probe.OpenAsync());
+                Assert.True(error is PostgresException, "the fault did not take: the database still takes connections");
+            }
+            during = await SendBothAsync(inbound, address.TechnicalAddress, "unreachable");
+        }
+        finally
+        {
+            await database.AdminAsync($"ALTER DATABASE \"{database.Name}\" ALLOW_CONNECTIONS true");
+            // The pool still holds the connections the server cut; as after a server restart, new ones are needed.
+            database.ClearPool();
+        }
+        var storedDuring = await StoredAsync(inbound, "unreachable");
+        var after = await SendBothAsync(inbound, address.TechnicalAddress, "unreachable");
+        var storedAfter = await StoredAsync(inbound, "unreachable");
+        output.WriteLine($"unreachable: SMTP {during.Smtp}, webhook {(int)during.Webhook}; stored meanwhile {storedDuring}; " +
+            $"back: SMTP {after.Smtp}, webhook {(int)after.Webhook}; stored {storedAfter}");
+
+        await AssertRefusedThenAcceptedAsync(during, storedDuring, after, storedAfter, database);
+    }
+
+    [SqliteFact]
+    [Trait("Database", "Sqlite")] // a read-only file; PostgreSQL's counterpart is the unreachable database above
     public async Task A_read_only_database_gets_451_and_503_and_mail_is_accepted_once_it_is_writable_again()
     {
         await using var inbound = new InboundApp();
         var address = await InboundAddresses.AddAsync(inbound.App.Services, "support@readonly.test");
-        var database = Path.Combine(inbound.App.DataDirectory, "connectiveone.db");
+        var database = inbound.App.Database;
 
         (int Smtp, HttpStatusCode Webhook) during;
         (int, int, int) storedDuring;
-        MakeReadOnly(database, true);
+        MakeReadOnly(database.SqliteFile, true);
         try
         {
             // Pooled connections keep the file open for writing; new ones see it read-only (as after a restart).
             SqliteConnection.ClearAllPools();
-            await using (var probe = new SqliteConnection($"Data Source={database};Pooling=False"))
+            await using (var probe = new SqliteConnection($"Data Source={database.SqliteFile};Pooling=False"))
             {
                 await probe.OpenAsync();
                 var error = await Record.ExceptionAsync(() => ExecuteAsync(probe, "CREATE TABLE ReadOnlyProbe(x)"));
@@ -72,7 +124,7 @@ public sealed class DiskAndDatabaseFaultTests(ITestOutputHelper output)
         }
         finally
         {
-            MakeReadOnly(database, false);
+            MakeReadOnly(database.SqliteFile, false);
             SqliteConnection.ClearAllPools();
         }
         var after = await SendBothAsync(inbound, address.TechnicalAddress, "readonly");
@@ -85,7 +137,7 @@ public sealed class DiskAndDatabaseFaultTests(ITestOutputHelper output)
 
     /// <summary>During the fault: 451 and 503, nothing stored; after it: 250 and 202, both stored; the file intact.</summary>
     private static async Task AssertRefusedThenAcceptedAsync((int Smtp, HttpStatusCode Webhook) during, (int, int, int) storedDuring,
-        (int Smtp, HttpStatusCode Webhook) after, (int, int, int) storedAfter, string database)
+        (int Smtp, HttpStatusCode Webhook) after, (int, int, int) storedAfter, TestDatabase database)
     {
         Assert.Equal(451, during.Smtp);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, during.Webhook);
@@ -93,7 +145,7 @@ public sealed class DiskAndDatabaseFaultTests(ITestOutputHelper output)
         Assert.Equal(250, after.Smtp);
         Assert.Equal(HttpStatusCode.Accepted, after.Webhook);
         Assert.Equal((2, 2, 2), storedAfter);
-        Assert.Equal("ok", await CrashSafetyTests.IntegrityCheckAsync(database));
+        Assert.Equal("ok", await database.IntegrityCheckAsync());
     }
 
     [Fact]
@@ -120,7 +172,7 @@ public sealed class DiskAndDatabaseFaultTests(ITestOutputHelper output)
         Assert.Equal((0, 0, 0), stored);
     }
 
-    private static async Task ExecuteAsync(SqliteConnection connection, string sql)
+    private static async Task ExecuteAsync(DbConnection connection, string sql)
     {
         await using var command = connection.CreateCommand();
         command.CommandText = sql;

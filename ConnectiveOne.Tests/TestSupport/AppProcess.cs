@@ -6,16 +6,27 @@ namespace ConnectiveOne.Tests.TestSupport;
 
 /// <summary>
 /// The app as a real separate process (<c>dotnet ConnectiveOne.Console.dll</c> from the test's bin folder), for
-/// tests that must kill it hard. Ports are picked free on 127.0.0.1; the data folder survives a restart.
+/// tests that must kill it hard. Ports are picked free on 127.0.0.1; the data folder and the database
+/// (<see cref="TestDatabase"/>) survive a restart.
 /// </summary>
 public sealed class AppProcess : IAsyncDisposable
 {
     private Process? _process;
 
-    public AppProcess(string? dataDirectory = null)
+    private readonly bool _ownsData;
+
+    public AppProcess()
+        : this(null, null)
     {
-        DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "c1-tests", "proc-" + Guid.NewGuid().ToString("N"));
+    }
+
+    /// <summary>A node on a data folder and database that <see cref="SharedNodes"/> owns (kept when this process goes).</summary>
+    internal AppProcess(string? sharedDataDirectory, TestDatabase? sharedDatabase)
+    {
+        _ownsData = sharedDataDirectory is null;
+        DataDirectory = sharedDataDirectory ?? Path.Combine(Path.GetTempPath(), "c1-tests", "proc-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(DataDirectory);
+        Database = sharedDatabase ?? TestDatabase.Create(DataDirectory);
         HttpPort = FreePort();
         SmtpPort = FreePort();
     }
@@ -24,7 +35,7 @@ public sealed class AppProcess : IAsyncDisposable
     public int HttpPort { get; }
     public int SmtpPort { get; }
     public string BaseUrl => $"http://127.0.0.1:{HttpPort}";
-    public string DatabaseFile => Path.Combine(DataDirectory, "connectiveone.db");
+    public TestDatabase Database { get; }
     public Dictionary<string, string> Environment { get; } = new();
 
     /// <summary>Starts the app and waits until <c>/health</c> answers 200.</summary>
@@ -45,6 +56,8 @@ public sealed class AppProcess : IAsyncDisposable
         start.Environment["ConnectiveOne__Bootstrap__AdminEmail"] = TestApp.AdminEmail;
         start.Environment["ConnectiveOne__Bootstrap__AdminPassword"] = TestApp.AdminPassword;
         start.Environment["ConnectiveOne__Bootstrap__ApiToken"] = TestApp.AdminToken;
+        foreach (var (key, value) in Database.Settings)
+            start.Environment[key.Replace(":", "__")] = value;
         foreach (var (key, value) in Environment)
             start.Environment[key] = value;
         _process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
@@ -85,7 +98,9 @@ public sealed class AppProcess : IAsyncDisposable
     {
         await KillAsync();
         _process?.Dispose();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (!_ownsData)
+            return;
+        await Database.DisposeAsync();
         try
         {
             Directory.Delete(DataDirectory, recursive: true);

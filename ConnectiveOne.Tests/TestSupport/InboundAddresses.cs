@@ -17,11 +17,10 @@ public static class InboundAddresses
         return await AddAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), email, technical);
     }
 
-    /// <summary>Adds to a database file directly (for an app running in another process).</summary>
-    public static async Task<Created> AddAsync(string databaseFile, string email, string? technical = null)
+    /// <summary>Adds to the database directly (for an app running in another process).</summary>
+    public static async Task<Created> AddAsync(TestDatabase database, string email, string? technical = null)
     {
-        var options = new DbContextOptionsBuilder<AppDbContext>().UseSqlite($"Data Source={databaseFile}").Options;
-        await using var db = new AppDbContext(options);
+        await using var db = database.OpenContext();
         return await AddAsync(db, email, technical);
     }
 

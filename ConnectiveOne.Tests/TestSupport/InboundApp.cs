@@ -15,7 +15,13 @@ public sealed class InboundApp : IAsyncDisposable
     public const string WebhookToken = "test-webhook-token-0123456789";
     public const string MailgunKey = "key-test-mailgun-signing-0123456789";
 
-    public InboundApp(IDictionary<string, string?>? settings = null, string? dataDirectory = null)
+    public InboundApp(IDictionary<string, string?>? settings = null)
+        : this(settings, null, null)
+    {
+    }
+
+    /// <summary>A node on a data folder and database that <see cref="SharedNodes"/> owns.</summary>
+    internal InboundApp(IDictionary<string, string?>? settings, string? sharedDataDirectory, TestDatabase? sharedDatabase)
     {
         var all = new Dictionary<string, string?>
         {
@@ -25,7 +31,7 @@ public sealed class InboundApp : IAsyncDisposable
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
             all[k] = v;
-        App = new TestApp(settings: all, dataDirectory: dataDirectory);
+        App = new TestApp(true, all, sharedDataDirectory, sharedDatabase);
     }
 
     public TestApp App { get; }

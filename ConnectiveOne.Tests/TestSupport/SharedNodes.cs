@@ -2,8 +2,8 @@ namespace ConnectiveOne.Tests.TestSupport;
 
 /// <summary>
 /// Several app instances ("nodes") that share what nodes share in production: one database, one data folder and
-/// one Redis. The one place that decides how nodes share the database: today the SQLite file in the shared data
-/// folder (WAL works across processes); a PostgreSQL pass adds its connection settings in <see cref="SettingsFor"/>.
+/// one Redis. The database is the suite's (<see cref="TestDatabase"/>): on SQLite the file in the shared data folder
+/// (WAL works across processes), in the PostgreSQL pass one fresh database. This owns and removes all three.
 /// </summary>
 public sealed class SharedNodes : IAsyncDisposable
 {
@@ -12,7 +12,10 @@ public sealed class SharedNodes : IAsyncDisposable
         Redis = redis;
         DataDirectory = Path.Combine(Path.GetTempPath(), "c1-tests", "nodes-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(DataDirectory);
+        Database = TestDatabase.Create(DataDirectory);
     }
+
+    public TestDatabase Database { get; }
 
     public RedisServer Redis { get; }
     public string DataDirectory { get; }
@@ -22,7 +25,7 @@ public sealed class SharedNodes : IAsyncDisposable
     /// <summary>The settings every node gets, plus its own name.</summary>
     public Dictionary<string, string?> SettingsFor(string nodeName, IDictionary<string, string?>? extra = null)
     {
-        var settings = new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>(Database.Settings)
         {
             ["ConnectiveOne:DataDirectory"] = DataDirectory,
             ["ConnectiveOne:Redis"] = Redis.Configuration,
@@ -35,16 +38,16 @@ public sealed class SharedNodes : IAsyncDisposable
 
     /// <summary>A node in this process (WebApplicationFactory), bootstrapped like <see cref="TestApp"/>.</summary>
     public TestApp App(string nodeName, IDictionary<string, string?>? extra = null) =>
-        new(settings: SettingsFor(nodeName, extra), dataDirectory: DataDirectory);
+        new(true, SettingsFor(nodeName, extra), DataDirectory, Database);
 
     /// <summary>A node with inbound SMTP and the webhooks on, in this process.</summary>
     public InboundApp Inbound(string nodeName, IDictionary<string, string?>? extra = null) =>
-        new(SettingsFor(nodeName, extra), DataDirectory);
+        new(SettingsFor(nodeName, extra), DataDirectory, Database);
 
     /// <summary>A node as a separate process, for kill -9.</summary>
     public AppProcess Process(string nodeName, IDictionary<string, string?>? extra = null)
     {
-        var process = new AppProcess(DataDirectory);
+        var process = new AppProcess(DataDirectory, Database);
         foreach (var (key, value) in SettingsFor(nodeName, extra))
             process.Environment[key.Replace(":", "__")] = value ?? "";
         return process;
@@ -65,7 +68,7 @@ public sealed class SharedNodes : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Redis.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        await Database.DisposeAsync();
         try
         {
             Directory.Delete(DataDirectory, recursive: true);

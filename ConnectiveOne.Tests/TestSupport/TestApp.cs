@@ -10,10 +10,16 @@ using Microsoft.AspNetCore.Mvc.Testing;
 namespace ConnectiveOne.Tests.TestSupport;
 
 /// <summary>
-/// The whole app in-process with its own SQLite file in a fresh data folder. By default it is bootstrapped
-/// with an admin and an admin API token; pass <c>bootstrap: false</c> for a first-run instance.
-/// Call <see cref="StartKestrel"/> for a real listening socket (browser tests).
+/// The whole app in-process with a fresh data folder and its own database (<see cref="TestDatabase"/>: the SQLite file
+/// in that folder, or a fresh PostgreSQL database in the PostgreSQL pass). By default it is bootstrapped with an admin
+/// and an admin API token; pass <c>bootstrap: false</c> for a first-run instance. Call <see cref="StartKestrel"/> for a
+/// real listening socket (browser tests).
 /// </summary>
+/// <remarks>
+/// Two nodes of one installation: <c>new TestApp(shareWith: first)</c> uses <paramref name="shareWith"/>'s data folder
+/// and database (on SQLite, the same file); the first app owns both and removes them when it is disposed, so dispose
+/// the sharing app first (<c>await using</c> in declaration order does that).
+/// </remarks>
 public sealed class TestApp : WebApplicationFactory<Program>
 {
     public const string AdminEmail = "admin@example.test";
@@ -23,13 +29,19 @@ public sealed class TestApp : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> _settings;
     private readonly bool _ownsData;
 
-    /// <param name="dataDirectory">A data folder shared with other nodes (see <see cref="SharedNodes"/>), kept on dispose.</param>
-    public TestApp(bool bootstrap = true, IDictionary<string, string?>? settings = null, string? dataDirectory = null)
+    public TestApp(bool bootstrap = true, IDictionary<string, string?>? settings = null, TestApp? shareWith = null)
+        : this(bootstrap, settings, shareWith?.DataDirectory, shareWith?.Database)
     {
-        _ownsData = dataDirectory is null;
-        DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "c1-tests", Guid.NewGuid().ToString("N"));
+    }
+
+    /// <summary>An app on a data folder and database that someone else owns (another app, <see cref="SharedNodes"/>) and removes.</summary>
+    internal TestApp(bool bootstrap, IDictionary<string, string?>? settings, string? sharedDataDirectory, TestDatabase? sharedDatabase)
+    {
+        _ownsData = sharedDataDirectory is null;
+        DataDirectory = sharedDataDirectory ?? Path.Combine(Path.GetTempPath(), "c1-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(DataDirectory);
-        _settings = new Dictionary<string, string?>
+        Database = sharedDatabase ?? TestDatabase.Create(DataDirectory);
+        _settings = new Dictionary<string, string?>(Database.Settings)
         {
             ["ConnectiveOne:DataDirectory"] = DataDirectory,
             ["ConnectiveOne:Smtp:Listen"] = "off",
@@ -43,6 +55,9 @@ public sealed class TestApp : WebApplicationFactory<Program>
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             _settings[key] = value;
     }
+
+    /// <summary>This app's database (shared with the app it was created to share with, if any).</summary>
+    public TestDatabase Database { get; }
 
     public string DataDirectory { get; }
 
@@ -94,20 +109,24 @@ public sealed class TestApp : WebApplicationFactory<Program>
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        TryDeleteData();
+        if (disposing)
+            DeleteDataAsync().AsTask().GetAwaiter().GetResult();
     }
 
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        TryDeleteData();
+        await DeleteDataAsync();
     }
 
-    private void TryDeleteData()
+    private bool _deleted;
+
+    private async ValueTask DeleteDataAsync()
     {
-        if (!_ownsData)
+        if (!_ownsData || _deleted)
             return;
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        _deleted = true;
+        await Database.DisposeAsync();
         try
         {
             Directory.Delete(DataDirectory, recursive: true);

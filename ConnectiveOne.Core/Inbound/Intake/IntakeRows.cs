@@ -124,6 +124,7 @@ internal sealed class IntakeRows : IAsyncDisposable
             text.Append(where[i].AtLeast ? "" : ")");
         }
         command.CommandText = text.ToString();
+        PostgresTextInterceptor.CleanParameters(command);
         var none = CancellationToken.None;
         await using var reader = await command.ExecuteReaderAsync(none);
         while (await reader.ReadAsync(none))
@@ -247,6 +248,7 @@ internal sealed class IntakeRows : IAsyncDisposable
             _command.Parameters.Clear();
             foreach (var column in _columns)
                 _command.Parameters.Add(column.Mapping.CreateParameter(_command, column.ParameterName, column.Getter.GetClrValueUsingContainingEntity(entity), column.Nullable));
+            PostgresTextInterceptor.CleanParameters(_command);
             if (_returnsKey)
                 return Convert.ToInt64(await _command.ExecuteScalarAsync(none), System.Globalization.CultureInfo.InvariantCulture);
             if (await _command.ExecuteNonQueryAsync(none) != 1)

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text;
 using ConnectiveOne.Core.Threading;
 using ConnectiveOne.Core.Tickets;
 using Microsoft.Extensions.Options;
@@ -66,6 +67,10 @@ public sealed class MessagePreparer(AttachmentStore attachments, IOptions<Connec
     {
         var classification = new AutomaticMailClassifier(_inboundDomain, ownAddresses).Classify(message, envelopeSender);
         var messageId = string.IsNullOrWhiteSpace(message.MessageId) ? null : MessageIds.Normalize(message.MessageId);
+        // An absurdly long Message-ID counts as none (the dedup key is then a hash): it is indexed, and PostgreSQL
+        // refuses index entries over ~2.7 KB.
+        if (!IsKeepableMessageId(messageId))
+            messageId = null;
         var from = message.From.Mailboxes.FirstOrDefault();
 
         var stored = new List<StoredAttachment>();
@@ -100,7 +105,7 @@ public sealed class MessagePreparer(AttachmentStore attachments, IOptions<Connec
             EnvelopeSender = envelopeSender,
             MessageId = messageId,
             DedupKey = DedupKeyOf(messageId, raw),
-            FromAddress = (from?.Address ?? envelopeSender ?? "").Trim().ToLowerInvariant(),
+            FromAddress = Cut((from?.Address ?? envelopeSender ?? "").Trim().ToLowerInvariant(), 320)!,
             FromName = Cut(from?.Name, 320),
             To = Cut(message.To.ToString(), MaxHeaderText) ?? "",
             Cc = message.Cc.Count == 0 ? null : Cut(message.Cc.ToString(), MaxHeaderText),
@@ -162,16 +167,20 @@ public sealed class MessagePreparer(AttachmentStore attachments, IOptions<Connec
         ParseError = Cut(error, 1000),
         EnvelopeSender = envelopeSender,
         DedupKey = DedupKeyOf(null, raw),
-        FromAddress = (envelopeSender ?? "").Trim().ToLowerInvariant(),
+        FromAddress = Cut((envelopeSender ?? "").Trim().ToLowerInvariant(), 320)!,
         Subject = "(could not be read)",
         Flags = MessageFlags.ParseFailed,
     };
 
     /// <summary>The Message-ID, or for mail without one (or an absurdly long one) a hash of the exact bytes.</summary>
     public static string DedupKeyOf(string? messageId, ReadOnlySpan<byte> raw) =>
-        messageId is { Length: > 0 and <= 900 }
-            ? messageId
+        IsKeepableMessageId(messageId)
+            ? messageId!
             : "sha256:" + Convert.ToHexStringLower(SHA256.HashData(raw));
+
+    // At most 900 bytes of UTF-8: well inside PostgreSQL's index entry limit with the address id beside it.
+    private static bool IsKeepableMessageId(string? messageId) =>
+        messageId is { Length: > 0 and <= 900 } && Encoding.UTF8.GetByteCount(messageId) <= 900;
 
     /// <summary>Headers larger than this (with their folded lines) make a message too costly to parse.</summary>
     public const int MaxHeaderBytes = 256 * 1024;
@@ -231,7 +240,9 @@ public sealed class MessagePreparer(AttachmentStore attachments, IOptions<Connec
         _ => ".bin",
     };
 
-    private static string? Cut(string? value, int max) => value is null || value.Length <= max ? value : value[..max];
+    /// <summary>At most <paramref name="max"/> UTF-16 units, never half a surrogate pair (PostgreSQL refuses invalid UTF-8).</summary>
+    internal static string? Cut(string? value, int max) =>
+        value is null || value.Length <= max ? value : value[..(char.IsHighSurrogate(value[max - 1]) ? max - 1 : max)];
 
     private static ParserOptions CreateParserOptions()
     {

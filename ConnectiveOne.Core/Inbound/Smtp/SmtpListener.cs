@@ -71,7 +71,7 @@ public sealed class SmtpListener(IServiceProvider services, IOptions<ConnectiveO
         var provider = new SmtpServer.ComponentModel.ServiceProvider();
         provider.Add(listeners);
         provider.Add(new RecipientFilter(services.GetRequiredService<TechnicalAddressLookup>(),
-            services.GetRequiredService<DiskSpaceGuard>(), smtp.MaxRecipients, smtp.MaxMessageBytes));
+            services.GetRequiredService<DiskSpaceGuard>(), smtp.MaxRecipients, smtp.MaxMessageBytes, logger));
         provider.Add(ActivatorUtilities.CreateInstance<IntakeMessageStore>(services));
 
         var server = new SmtpServer.SmtpServer(serverOptions, provider);
