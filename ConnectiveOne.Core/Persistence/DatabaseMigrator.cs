@@ -8,9 +8,9 @@ namespace ConnectiveOne.Core.Persistence;
 /// <summary>
 /// Applies migrations before anything else starts (it is registered first). On SQLite it puts the database in WAL
 /// mode and reads the pragmas back into the log, so a durability setting that did not take is visible; on PostgreSQL
-/// it logs the server version. Several nodes may start at once on one PostgreSQL: EF's migration lock (a lock on the
-/// history table, held in the migrations' transaction) lets one apply them while the others wait and then find
-/// nothing left to do.
+/// it logs the server version. Several nodes may start at once on one PostgreSQL: a session advisory lock lets one
+/// apply the migrations while the others wait and then find nothing left to do. (EF's own lock on the history table
+/// was not enough: with two pending migrations, a second node applied the second one again.)
 /// </summary>
 internal sealed class DatabaseMigrator(IServiceScopeFactory scopes, ILogger<DatabaseMigrator> logger) : IHostedService
 {
@@ -18,7 +18,10 @@ internal sealed class DatabaseMigrator(IServiceScopeFactory scopes, ILogger<Data
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        await db.Database.MigrateAsync(cancellationToken);
+        if (db.Database.IsNpgsql())
+            await MigrateOneNodeAtATimeAsync(db, cancellationToken);
+        else
+            await db.Database.MigrateAsync(cancellationToken);
 
         var connection = db.Database.GetDbConnection();
         await db.Database.OpenConnectionAsync(cancellationToken);
@@ -45,6 +48,20 @@ internal sealed class DatabaseMigrator(IServiceScopeFactory scopes, ILogger<Data
         {
             await db.Database.CloseConnectionAsync();
         }
+    }
+
+    private static async Task MigrateOneNodeAtATimeAsync(AppDbContext db, CancellationToken cancellationToken)
+    {
+        // Its own unpooled connection: a session lock must not stay behind on a pooled connection.
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(db.Database.GetConnectionString()) { Pooling = false };
+        await using var connection = new Npgsql.NpgsqlConnection(builder.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT pg_advisory_lock(hashtext('connectiveone:migrations'))";
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        await db.Database.MigrateAsync(cancellationToken);
+        command.CommandText = "SELECT pg_advisory_unlock(hashtext('connectiveone:migrations'))";
+        await command.ExecuteNonQueryAsync(CancellationToken.None);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -4,6 +4,7 @@ using ConnectiveOne.Tests.TestSupport;
 
 namespace ConnectiveOne.Tests.Threading;
 
+[Trait("Database", "None")] // touches no database: runs in the SQLite pass only
 public class MessageIdsTests
 {
     [Theory]
