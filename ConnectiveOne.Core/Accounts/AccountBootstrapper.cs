@@ -19,14 +19,18 @@ internal sealed class AccountBootstrapper(IServiceScopeFactory scopes, IOptions<
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        try
+        // Roles, admin and token are three chances to lose a race, each against any of the other nodes.
+        for (var attempt = 1; ; attempt++)
         {
-            await BootstrapAsync(cancellationToken);
-        }
-        catch (DbUpdateException e) when (e.IsUniqueViolation())
-        {
-            logger.LogInformation("Another node set up the accounts at the same time; checking again");
-            await BootstrapAsync(cancellationToken);
+            try
+            {
+                await BootstrapAsync(cancellationToken);
+                return;
+            }
+            catch (DbUpdateException e) when (e.IsUniqueViolation() && attempt < 5)
+            {
+                logger.LogInformation("Another node set up the accounts at the same time; checking again");
+            }
         }
     }
 
