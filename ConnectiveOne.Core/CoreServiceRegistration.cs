@@ -59,6 +59,7 @@ public static class CoreServiceRegistration
         services.AddSingleton<ChangeNotifier>();
 
         services.AddHostedService<DatabaseMigrator>();
+        services.AddHostedService<SqliteCheckpointer>();
         services.AddHostedService<AccountBootstrapper>();
         services.AddAddressesAndDomains();
         services.AddInbound();

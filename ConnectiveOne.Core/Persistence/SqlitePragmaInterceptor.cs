@@ -10,7 +10,11 @@ namespace ConnectiveOne.Core.Persistence;
 /// </summary>
 internal sealed class SqlitePragmaInterceptor : DbConnectionInterceptor
 {
-    internal const string Pragmas = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;";
+    /// <summary>Past this many WAL pages a committing connection checkpoints itself; <see cref="SqliteCheckpointer"/> normally has already.</summary>
+    internal const int AutoCheckpointPages = 10_000;
+
+    internal static readonly string Pragmas =
+        $"PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint={AutoCheckpointPages};";
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
