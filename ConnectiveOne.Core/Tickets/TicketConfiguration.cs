@@ -61,5 +61,17 @@ internal sealed class MessageAttachmentConfiguration : IEntityTypeConfiguration<
         attachment.Property(a => a.ContentType).HasMaxLength(255);
         attachment.Property(a => a.Sha256).HasMaxLength(64);
         attachment.HasIndex(a => a.Sha256);
+        // No attachment row without its content; content is shared, so deleting it is refused while a row refers to it.
+        attachment.HasOne<AttachmentContent>().WithMany().HasForeignKey(a => a.Sha256).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class AttachmentContentConfiguration : IEntityTypeConfiguration<AttachmentContent>
+{
+    public void Configure(EntityTypeBuilder<AttachmentContent> content)
+    {
+        content.ToTable("AttachmentContents");
+        content.HasKey(c => c.Sha256);
+        content.Property(c => c.Sha256).HasMaxLength(64);
     }
 }

@@ -7,7 +7,10 @@ using MimeKit;
 
 namespace ConnectiveOne.Tests.Inbound;
 
-/// <summary>250 means durable: kill -9 the app in the middle of a burst; after a restart every acknowledged message is there.</summary>
+/// <summary>
+/// 250 means durable: kill -9 the app in the middle of a burst; after a restart every acknowledged message is there,
+/// with its attachments' content, and the kill left no content without a message and no files beside the database.
+/// </summary>
 public sealed class CrashDurabilityTests
 {
     [Fact]
@@ -18,6 +21,10 @@ public sealed class CrashDurabilityTests
         var address = await InboundAddresses.AddAsync(app.DatabaseFile, "support@crash.test");
 
         var acknowledged = new ConcurrentBag<string>();
+        var withAttachment = new ConcurrentBag<string>();
+        // Every third message carries a file: one of a few contents shared across connections (stored once, referred
+        // to by many batches), or its own.
+        var shared = Enumerable.Range(0, 3).Select(i => System.Text.Encoding.UTF8.GetBytes($"shared content {i} " + new string('s', 3000))).ToArray();
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         var senders = Enumerable.Range(0, 4).Select(connection => Task.Run(async () =>
         {
@@ -32,10 +39,25 @@ public sealed class CrashDurabilityTests
                     message.To.Add(MailboxAddress.Parse("support@crash.test"));
                     message.Subject = $"Burst {connection}-{i}";
                     message.MessageId = $"burst-{connection}-{i}-{Guid.NewGuid():N}@customer.test";
-                    message.Body = new TextPart("plain") { Text = new string('x', 2000) };
+                    var text = new TextPart("plain") { Text = new string('x', 2000) };
+                    if (i % 3 == 0)
+                    {
+                        var content = i % 2 == 0 ? shared[i / 6 % shared.Length] : System.Text.Encoding.UTF8.GetBytes($"own content of {message.MessageId}");
+                        message.Body = new Multipart("mixed")
+                        {
+                            text,
+                            new MimePart("application", "octet-stream") { FileName = $"file-{i}.bin", Content = new MimeContent(new MemoryStream(content)) },
+                        };
+                    }
+                    else
+                    {
+                        message.Body = text;
+                    }
                     await client.SendAsync(message, MailboxAddress.Parse($"c{connection}@customer.test"),
                         [MailboxAddress.Parse(address.TechnicalAddress)], stop.Token);
                     acknowledged.Add(message.MessageId);
+                    if (i % 3 == 0)
+                        withAttachment.Add(message.MessageId);
                 }
             }
             catch (Exception)
@@ -52,17 +74,36 @@ public sealed class CrashDurabilityTests
         Assert.True(acknowledged.Count >= 300, $"only {acknowledged.Count} acknowledged before the kill");
 
         await app.StartAsync();
-        var stored = new HashSet<string>(StringComparer.Ordinal);
-        await using (var db = new SqliteConnection($"Data Source={app.DatabaseFile};Mode=ReadOnly;Pooling=False"))
-        {
-            await db.OpenAsync();
-            await using var command = db.CreateCommand();
-            command.CommandText = "SELECT MessageIdHeader FROM Messages";
-            await using var reader = await command.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-                stored.Add(reader.GetString(0));
-        }
+        var stored = (await QueryAsync(app, "SELECT MessageIdHeader FROM Messages", r => r.GetString(0))).ToHashSet(StringComparer.Ordinal);
         var lost = acknowledged.Where(id => !stored.Contains(id)).ToList();
         Assert.True(lost.Count == 0, $"{lost.Count} of {acknowledged.Count} acknowledged messages were lost, e.g. {lost.FirstOrDefault()}");
+
+        // Attachments: each acknowledged one is there with its content; no content is left without a message
+        // (a batch cut by the kill takes its content with it); every content matches its hash.
+        var filed = await QueryAsync(app, """
+            SELECT m.MessageIdHeader FROM Messages m JOIN Attachments a ON a.MessageId = m.Id
+            JOIN AttachmentContents c ON c.Sha256 = a.Sha256
+            """, r => r.GetString(0));
+        Assert.Empty(withAttachment.Except(filed));
+        Assert.Equal(0, (await QueryAsync(app, "SELECT COUNT(*) FROM Attachments a LEFT JOIN AttachmentContents c ON c.Sha256 = a.Sha256 WHERE c.Sha256 IS NULL", r => r.GetInt64(0))).Single());
+        Assert.Equal(0, (await QueryAsync(app, "SELECT COUNT(*) FROM AttachmentContents c WHERE NOT EXISTS (SELECT 1 FROM Attachments a WHERE a.Sha256 = c.Sha256)", r => r.GetInt64(0))).Single());
+        var contents = await QueryAsync(app, "SELECT Sha256, Bytes FROM AttachmentContents", r => (r.GetString(0), (byte[])r.GetValue(1)));
+        Assert.All(contents, c => Assert.Equal(c.Item1, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(c.Item2))));
+        Assert.Equal(shared.Length, contents.Count(c => System.Text.Encoding.UTF8.GetString(c.Item2).StartsWith("shared content ")));
+        Assert.False(Directory.Exists(Path.Combine(app.DataDirectory, "attachments")));
+        Assert.Empty(Directory.GetFiles(app.DataDirectory, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    private static async Task<List<T>> QueryAsync<T>(AppProcess app, string sql, Func<SqliteDataReader, T> read)
+    {
+        await using var db = new SqliteConnection($"Data Source={app.DatabaseFile};Mode=ReadOnly;Pooling=False");
+        await db.OpenAsync();
+        await using var command = db.CreateCommand();
+        command.CommandText = sql;
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<T>();
+        while (await reader.ReadAsync())
+            rows.Add(read(reader));
+        return rows;
     }
 }
