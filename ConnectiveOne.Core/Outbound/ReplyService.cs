@@ -94,12 +94,15 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Rel
 
         await using (var transaction = await db.Database.BeginTransactionAsync(ct))
         {
-            // Content is shared by SHA-256: add only what is not stored yet. On SQLite the transaction holds the write
-            // lock from its start, so nothing can store the same content between this query and the commit.
+            // Content is shared by SHA-256: add only what is not stored yet. On SQLite the transaction (BEGIN IMMEDIATE)
+            // holds the write lock from its start, so nothing can store the same content between this query and the commit.
             var contents = files.Zip(stored, (f, a) => new AttachmentContent { Sha256 = a.Sha256, Bytes = f.Content }).DistinctBy(c => c.Sha256).ToList();
-            var hashes = contents.Select(c => c.Sha256).ToList();
-            var known = await db.AttachmentContents.Where(c => hashes.Contains(c.Sha256)).Select(c => c.Sha256).ToListAsync(ct);
-            db.AttachmentContents.AddRange(contents.Where(c => !known.Contains(c.Sha256)));
+            if (contents.Count > 0)
+            {
+                var hashes = contents.Select(c => c.Sha256).ToList();
+                var known = await db.AttachmentContents.Where(c => hashes.Contains(c.Sha256)).Select(c => c.Sha256).ToListAsync(ct);
+                db.AttachmentContents.AddRange(contents.Where(c => !known.Contains(c.Sha256)));
+            }
             db.Messages.Add(reply);
             ticket.MessageCount++;
             ticket.LastMessageAt = now;
