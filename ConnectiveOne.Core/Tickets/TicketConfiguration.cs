@@ -61,8 +61,8 @@ internal sealed class MessageAttachmentConfiguration : IEntityTypeConfiguration<
         attachment.Property(a => a.ContentType).HasMaxLength(255);
         attachment.Property(a => a.Sha256).HasMaxLength(64);
         attachment.HasIndex(a => a.Sha256);
-        // No attachment row without its content; content is shared, so deleting it is refused while a row refers to it.
-        attachment.HasOne<AttachmentContent>().WithMany().HasForeignKey(a => a.Sha256).OnDelete(DeleteBehavior.Restrict);
+        // Sha256 names an AttachmentContent row, written in the same transaction. Not a foreign key: adding one to this
+        // existing table would make SQLite's migration rebuild it outside a transaction (EF warns at every fresh start).
     }
 }
 

@@ -849,12 +849,6 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                         .HasForeignKey("MessageId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
-
-                    b.HasOne("ConnectiveOne.Core.Tickets.AttachmentContent", null)
-                        .WithMany()
-                        .HasForeignKey("Sha256")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
                 });
 
             modelBuilder.Entity("ConnectiveOne.Core.Tickets.RawMessage", b =>

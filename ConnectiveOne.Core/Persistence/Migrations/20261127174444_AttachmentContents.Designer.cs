@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace ConnectiveOne.Core.Persistence.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261127171952_AttachmentContents")]
+    [Migration("20261127174444_AttachmentContents")]
     partial class AttachmentContents
     {
         /// <inheritdoc />
@@ -851,12 +851,6 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                         .WithMany("Attachments")
                         .HasForeignKey("MessageId")
                         .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-
-                    b.HasOne("ConnectiveOne.Core.Tickets.AttachmentContent", null)
-                        .WithMany()
-                        .HasForeignKey("Sha256")
-                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });
 

@@ -21,23 +21,11 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                 {
                     table.PrimaryKey("PK_AttachmentContents", x => x.Sha256);
                 });
-
-            migrationBuilder.AddForeignKey(
-                name: "FK_Attachments_AttachmentContents_Sha256",
-                table: "Attachments",
-                column: "Sha256",
-                principalTable: "AttachmentContents",
-                principalColumn: "Sha256",
-                onDelete: ReferentialAction.Restrict);
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.DropForeignKey(
-                name: "FK_Attachments_AttachmentContents_Sha256",
-                table: "Attachments");
-
             migrationBuilder.DropTable(
                 name: "AttachmentContents");
         }
