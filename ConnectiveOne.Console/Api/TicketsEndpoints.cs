@@ -148,15 +148,8 @@ internal static class TicketsEndpoints
             headers.ContentDisposition = new System.Net.Mime.ContentDisposition { FileName = Ascii(content.FileName), Inline = inline }.ToString()
                 + $"; filename*=UTF-8''{Uri.EscapeDataString(content.FileName)}";
             http.Response.ContentType = content.ContentType;
-            if (content.Bytes is { } bytes)
-            {
-                http.Response.ContentLength = bytes.Length;
-                await http.Response.Body.WriteAsync(bytes, http.RequestAborted);
-            }
-            else
-            {
-                await http.Response.SendFileAsync(content.Path!, http.RequestAborted);
-            }
+            http.Response.ContentLength = content.Bytes.Length;
+            await http.Response.Body.WriteAsync(content.Bytes, http.RequestAborted);
         }
 
         private static string Ascii(string name)

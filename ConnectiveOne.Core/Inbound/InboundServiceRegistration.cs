@@ -10,7 +10,6 @@ public static class InboundServiceRegistration
     /// <summary>Intake (prepare + group-commit writer), the SMTP listener, and the ticket queries.</summary>
     public static IServiceCollection AddInbound(this IServiceCollection services)
     {
-        services.AddSingleton<AttachmentStore>();
         services.AddSingleton<TechnicalAddressLookup>();
         services.AddSingleton<MessagePreparer>();
         services.AddSingleton<InboundIntake>();

@@ -21,10 +21,10 @@ public sealed record ReplyResult(long? MessageId, string? Error)
 }
 
 /// <summary>
-/// Queues an operator's reply: the outbound ticket message (with its raw bytes and attachments) and its outbox
-/// row are written in one transaction, so a reply is either in the thread and the outbox, or nowhere.
+/// Queues an operator's reply: the outbound ticket message (with its raw bytes, attachments and their content) and its
+/// outbox row are written in one transaction, so a reply is either in the thread and the outbox, or nowhere.
 /// </summary>
-public sealed class ReplyService(AppDbContext db, OutboundComposer composer, AttachmentStore attachments, RelayClient relay,
+public sealed class ReplyService(AppDbContext db, OutboundComposer composer, RelayClient relay,
     OutboxSignal signal, ChangeNotifier notifier, TimeProvider clock)
 {
     public async Task<ReplyResult> QueueReplyAsync(long ticketId, string? text, IReadOnlyList<ReplyAttachment> files,
@@ -65,7 +65,7 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Att
                 FileName = file.FileName,
                 ContentType = file.ContentType,
                 Size = file.Content.Length,
-                Sha256 = attachments.Save(file.Content),
+                Sha256 = AttachmentContent.HashOf(file.Content),
             });
 
         var now = clock.GetUtcNow();
@@ -94,6 +94,15 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Att
 
         await using (var transaction = await db.Database.BeginTransactionAsync(ct))
         {
+            // Content is shared by SHA-256: add only what is not stored yet. On SQLite the transaction (BEGIN IMMEDIATE)
+            // holds the write lock from its start, so nothing can store the same content between this query and the commit.
+            var contents = files.Zip(stored, (f, a) => new AttachmentContent { Sha256 = a.Sha256, Bytes = f.Content }).DistinctBy(c => c.Sha256).ToList();
+            if (contents.Count > 0)
+            {
+                var hashes = contents.Select(c => c.Sha256).ToList();
+                var known = await db.AttachmentContents.Where(c => hashes.Contains(c.Sha256)).Select(c => c.Sha256).ToListAsync(ct);
+                db.AttachmentContents.AddRange(contents.Where(c => !known.Contains(c.Sha256)));
+            }
             db.Messages.Add(reply);
             ticket.MessageCount++;
             ticket.LastMessageAt = now;

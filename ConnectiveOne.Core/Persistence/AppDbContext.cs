@@ -25,6 +25,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<TicketMessage> Messages => Set<TicketMessage>();
     public DbSet<RawMessage> RawMessages => Set<RawMessage>();
     public DbSet<MessageAttachment> Attachments => Set<MessageAttachment>();
+    public DbSet<AttachmentContent> AttachmentContents => Set<AttachmentContent>();
     public DbSet<TicketRead> TicketReads => Set<TicketRead>();
     public DbSet<OutboundMail> Outbox => Set<OutboundMail>();
     public DbSet<MailgunToken> MailgunTokens => Set<MailgunToken>();

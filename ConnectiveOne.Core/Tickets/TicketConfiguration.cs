@@ -61,5 +61,17 @@ internal sealed class MessageAttachmentConfiguration : IEntityTypeConfiguration<
         attachment.Property(a => a.ContentType).HasMaxLength(255);
         attachment.Property(a => a.Sha256).HasMaxLength(64);
         attachment.HasIndex(a => a.Sha256);
+        // Sha256 names an AttachmentContent row, written in the same transaction. Not a foreign key: adding one to this
+        // existing table would make SQLite's migration rebuild it outside a transaction (EF warns at every fresh start).
+    }
+}
+
+internal sealed class AttachmentContentConfiguration : IEntityTypeConfiguration<AttachmentContent>
+{
+    public void Configure(EntityTypeBuilder<AttachmentContent> content)
+    {
+        content.ToTable("AttachmentContents");
+        content.HasKey(c => c.Sha256);
+        content.Property(c => c.Sha256).HasMaxLength(64);
     }
 }

@@ -79,7 +79,7 @@ public sealed class RawMessage
     public required byte[] Bytes { get; set; }
 }
 
-/// <summary>An attachment or inline part. The content lives once per SHA-256 under <c>data/attachments</c>.</summary>
+/// <summary>An attachment or inline part. Its content is stored once per SHA-256 in <see cref="AttachmentContent"/>.</summary>
 public sealed class MessageAttachment
 {
     public long Id { get; set; }
@@ -88,10 +88,25 @@ public sealed class MessageAttachment
     public required string ContentType { get; set; }
     public long Size { get; set; }
 
-    /// <summary>Lower-case hex SHA-256 of the content; also its file name in the store.</summary>
+    /// <summary>Lower-case hex SHA-256 of the content: the key of its <see cref="AttachmentContent"/>.</summary>
     public required string Sha256 { get; set; }
 
     /// <summary>The Content-ID of an inline part (for <c>cid:</c> references), without angle brackets.</summary>
     public string? ContentId { get; set; }
     public bool IsInline { get; set; }
+}
+
+/// <summary>
+/// The bytes of an attachment, once per SHA-256 however many messages carry them. Written in the same transaction as
+/// the messages that refer to it, so content is durable exactly when its message is (one commit, no files beside the
+/// database, nothing to share between nodes but the database).
+/// </summary>
+public sealed class AttachmentContent
+{
+    /// <summary>64 lower-case hex digits.</summary>
+    public required string Sha256 { get; set; }
+    public required byte[] Bytes { get; set; }
+
+    /// <summary>The key of <paramref name="content"/>: its SHA-256 in lower-case hex.</summary>
+    public static string HashOf(ReadOnlySpan<byte> content) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content));
 }

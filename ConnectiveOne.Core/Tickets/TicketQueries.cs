@@ -1,4 +1,3 @@
-using ConnectiveOne.Core.Inbound.Intake;
 using ConnectiveOne.Core.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -33,14 +32,14 @@ public sealed record TicketPage(IReadOnlyList<TicketSummary> Items, int Total);
 public sealed record TicketFilter(Guid? BotId = null, TicketStatus? Status = null, string? Query = null,
     string? AssigneeId = null, bool RoutedOnly = false);
 
-/// <summary>A file to send: the attachment or raw message on disk or in memory, with its name and type.</summary>
-public sealed record DownloadContent(string FileName, string ContentType, string? Path, byte[]? Bytes);
+/// <summary>A file to send: an attachment's content or a raw message, with its name and type.</summary>
+public sealed record DownloadContent(string FileName, string ContentType, byte[] Bytes);
 
 /// <summary>
 /// Read side of tickets for the API and the inbox pages: paged lists (newest activity first, answered by the
 /// (BotId, Status, LastMessageAt), (Status, LastMessageAt, BotId), (AssigneeId, LastMessageAt, BotId) and LastMessageAt indexes), one ticket with its messages, and downloads.
 /// </summary>
-public sealed class TicketQueries(AppDbContext db, AttachmentStore store)
+public sealed class TicketQueries(AppDbContext db)
 {
     public const int MaxPageSize = 200;
 
@@ -99,20 +98,24 @@ public sealed class TicketQueries(AppDbContext db, AttachmentStore store)
             messages.Select(ToView).ToList());
     }
 
-    /// <summary>An attachment's content from the store; null when unknown.</summary>
+    /// <summary>An attachment with its content; null when unknown.</summary>
+    /// <remarks>
+    /// The content is read into memory whole (at most the message size limit, 25 MB by default), as the raw message
+    /// is: simple, and the same on every provider; streaming the blob would save that memory per download.
+    /// </remarks>
     public async Task<DownloadContent?> GetAttachmentAsync(long id, CancellationToken cancellationToken)
     {
-        var attachment = await db.Attachments.AsNoTracking().FirstOrDefaultAsync(a => a.Id == id, cancellationToken);
-        if (attachment is null || store.Find(attachment.Sha256) is not { } path)
-            return null;
-        return new DownloadContent(attachment.FileName, attachment.ContentType, path, null);
+        var found = await db.Attachments.AsNoTracking().Where(a => a.Id == id)
+            .Join(db.AttachmentContents, a => a.Sha256, c => c.Sha256, (a, c) => new { a.FileName, a.ContentType, c.Bytes })
+            .FirstOrDefaultAsync(cancellationToken);
+        return found is null ? null : new DownloadContent(found.FileName, found.ContentType, found.Bytes);
     }
 
     /// <summary>A message's exact bytes as <c>message-{id}.eml</c>; null when unknown.</summary>
     public async Task<DownloadContent?> GetRawAsync(long messageId, CancellationToken cancellationToken)
     {
         var raw = await db.RawMessages.AsNoTracking().FirstOrDefaultAsync(r => r.MessageId == messageId, cancellationToken);
-        return raw is null ? null : new DownloadContent($"message-{messageId}.eml", "message/rfc822", null, raw.Bytes);
+        return raw is null ? null : new DownloadContent($"message-{messageId}.eml", "message/rfc822", raw.Bytes);
     }
 
     private static TicketMessageView ToView(TicketMessage m) => new(

@@ -145,12 +145,13 @@ public sealed class InboundMailTests : IAsyncLifetime
         Assert.Equal(raw.Count, results.Count(r => r.Deliveries.Single().Outcome == IntakeOutcome.Duplicate));
         for (var i = 0; i < threads.Count; i++)
             AssertThread(await OnlyTicketOfAsync($"batch{i}@customer.test"), threads[i]);
-        var store = _inbound.App.Services.GetRequiredService<AttachmentStore>();
+        // Each log once (the repeats in the same batches add neither rows nor content), with the bytes it was sent with.
         var hashes = await ReadAsync(db => db.Attachments.Select(a => a.Sha256).ToListAsync());
         Assert.Equal(threads.Count / 2, hashes.Count);
-        Assert.All(hashes, h => Assert.NotNull(store.Find(h)));
-        var dataPath = _inbound.App.Services.GetRequiredService<IOptions<ConnectiveOneOptions>>().Value.DataPath;
-        Assert.Empty(Directory.GetFiles(Path.Combine(dataPath, "attachments"), "*.tmp", SearchOption.AllDirectories));
+        var contents = await ReadAsync(db => db.AttachmentContents.ToListAsync());
+        Assert.Equal(hashes.Order(), contents.Select(c => c.Sha256).Order());
+        Assert.All(contents, c => Assert.Equal(c.Sha256, Convert.ToHexStringLower(SHA256.HashData(c.Bytes))));
+        Assert.All(contents, c => Assert.StartsWith("log of ", Encoding.UTF8.GetString(c.Bytes)));
     }
 
     [Fact]
@@ -207,6 +208,51 @@ public sealed class InboundMailTests : IAsyncLifetime
         var response = await PostMimeAsync(address.TechnicalAddress, message);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Equal(0, await ReadAsync(db => db.Messages.CountAsync(m => m.AddressId == address.Id)));
+    }
+
+    [Fact]
+    public async Task The_same_content_in_two_messages_is_stored_once_and_both_download_byte_identical()
+    {
+        var address = await InboundAddresses.AddAsync(_inbound.App.Services, "shared@acme.test");
+        var blob = RandomNumberGenerator.GetBytes(40_000);
+        var other = RandomNumberGenerator.GetBytes(1_000);
+        MimeMessage WithFiles(string customer, params (string Name, byte[] Content)[] files)
+        {
+            var builder = new BodyBuilder { TextBody = "The file again." };
+            foreach (var (name, content) in files)
+                builder.Attachments.Add(name, content, new ContentType("application", "octet-stream"));
+            var message = new MimeMessage();
+            message.From.Add(MailboxAddress.Parse(customer));
+            message.To.Add(MailboxAddress.Parse("shared@acme.test"));
+            message.Subject = $"Contract from {customer}";
+            message.Body = builder.ToMessageBody();
+            return message;
+        }
+        // One by SMTP, one by the webhook (different commits); the second carries the content twice under two names.
+        await _inbound.SendAsync(WithFiles("gus@customer.test", ("contract.bin", blob)), address.TechnicalAddress);
+        var response = await PostMimeAsync(address.TechnicalAddress,
+            WithFiles("hal@customer.test", ("contract-signed.bin", blob), ("copy.bin", blob), ("notes.bin", other)));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+
+        var ids = new List<long>();
+        foreach (var customer in (string[])["gus@customer.test", "hal@customer.test"])
+        {
+            var files = (await OnlyTicketOfAsync(customer)).GetProperty("messages")[0].GetProperty("attachments").EnumerateArray().ToList();
+            ids.AddRange(files.Where(f => f.GetProperty("fileName").GetString() != "notes.bin").Select(f => f.GetProperty("id").GetInt64()));
+        }
+        Assert.Equal(3, ids.Distinct().Count());
+        foreach (var id in ids)
+        {
+            var download = await _api.GetAsync($"/api/v1/attachments/{id}");
+            Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+            Assert.Equal(blob, await download.Content.ReadAsByteArrayAsync());
+        }
+        var sha = Convert.ToHexStringLower(SHA256.HashData(blob));
+        Assert.Equal(3, await ReadAsync(db => db.Attachments.CountAsync(a => a.Sha256 == sha)));
+        Assert.Equal(1, await ReadAsync(db => db.AttachmentContents.CountAsync(c => c.Sha256 == sha)));
+        Assert.Equal(2, await ReadAsync(db => db.AttachmentContents.CountAsync()));
+        // Nothing beside the database holds attachment content.
+        Assert.False(Directory.Exists(Path.Combine(_inbound.App.DataDirectory, "attachments")));
     }
 
     [Fact]

@@ -159,10 +159,9 @@ public sealed class OutboundMailTests : IAsyncLifetime
         Assert.Equal(MessageDirection.Outbound, stored.Direction);
         Assert.Equal(message.MessageId, stored.MessageIdHeader);
         var attachment = Assert.Single(stored.Attachments);
-        var file = _app.Services.GetRequiredService<ConnectiveOne.Core.Inbound.Intake.AttachmentStore>().Find(attachment.Sha256);
-        Assert.Equal(pdf, await File.ReadAllBytesAsync(file!));
         await using var scope = _app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        Assert.Equal(pdf, (await db.AttachmentContents.SingleAsync(c => c.Sha256 == attachment.Sha256)).Bytes);
         // The SMTP data terminator takes the last line break, so compare without it.
         Assert.Equal(WithoutFinalCrlf(mail.Bytes), WithoutFinalCrlf((await db.RawMessages.SingleAsync(r => r.MessageId == reply)).Bytes));
         Assert.Equal(2, (await db.Tickets.SingleAsync(t => t.Id == ticket.Id)).MessageCount);
@@ -239,6 +238,37 @@ public sealed class OutboundMailTests : IAsyncLifetime
         Assert.Equal((DeliveryState.Queued, RelayClient.NotConfiguredMessage), (message.Delivery, message.DeliveryDetail));
         var outbox = await db.Outbox.AsNoTracking().SingleAsync();
         Assert.Equal((DeliveryState.Queued, 0), (outbox.State, outbox.Attempts));
+    }
+
+    [Fact]
+    public async Task A_file_sent_again_in_replies_keeps_one_copy_of_its_content()
+    {
+        await using var app = NewApp(new Dictionary<string, string?>());
+        var address = await MailSeed.AddressAsync(app, "support@acme.test", DomainStatus.Verified);
+        var (ticket, _) = await MailSeed.TicketAsync(app, address);
+        var pdf = "%PDF-1.4 the same terms"u8.ToArray();
+        var other = "%PDF-1.4 other terms"u8.ToArray();
+
+        await using var scope = app.Services.CreateAsyncScope();
+        var replies = scope.ServiceProvider.GetRequiredService<ReplyService>();
+        // Twice in one reply (one transaction), then again in a later reply (content already stored).
+        var first = await replies.QueueReplyAsync(ticket.Id, "Terms attached.",
+            [new ReplyAttachment("terms.pdf", "application/pdf", pdf), new ReplyAttachment("terms-copy.pdf", "application/pdf", pdf)], null);
+        var second = await replies.QueueReplyAsync(ticket.Id, "Again.",
+            [new ReplyAttachment("terms.pdf", "application/pdf", pdf), new ReplyAttachment("other.pdf", "application/pdf", other)], null);
+
+        Assert.Null(first.Error);
+        Assert.Null(second.Error);
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var contents = await db.AttachmentContents.AsNoTracking().ToListAsync();
+        Assert.Equal(2, contents.Count);
+        Assert.Equal(4, await db.Attachments.CountAsync());
+        var queries = scope.ServiceProvider.GetRequiredService<TicketQueries>();
+        foreach (var id in await db.Attachments.Select(a => a.Id).ToListAsync())
+        {
+            var download = await queries.GetAttachmentAsync(id, CancellationToken.None);
+            Assert.Equal(download!.FileName == "other.pdf" ? other : pdf, download.Bytes);
+        }
     }
 
     [Fact]

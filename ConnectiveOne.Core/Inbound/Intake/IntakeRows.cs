@@ -33,7 +33,7 @@ internal sealed class IntakeRows : IAsyncDisposable
     private readonly AppDbContext _db;
     private readonly DbConnection _connection;
     private readonly ISqlGenerationHelper _sql;
-    private readonly Statement _insertTicket, _insertMessage, _insertRaw, _insertAttachment;
+    private readonly Statement _insertTicket, _insertMessage, _insertRaw, _insertAttachment, _insertContent;
     private readonly Statement _ticketActivity, _ticketReopened, _messageHtml, _addressSeen, _addressForwarding;
 
     public IntakeRows(AppDbContext db)
@@ -47,6 +47,7 @@ internal sealed class IntakeRows : IAsyncDisposable
         _insertMessage = Statement.Insert(connection, sql, Entity<TicketMessage>());
         _insertRaw = Statement.Insert(connection, sql, Entity<RawMessage>());
         _insertAttachment = Statement.Insert(connection, sql, Entity<MessageAttachment>());
+        _insertContent = Statement.Insert(connection, sql, Entity<AttachmentContent>(), ifMissing: true);
         _ticketActivity = Statement.Update(connection, sql, Entity<Ticket>(), nameof(Ticket.MessageCount), nameof(Ticket.LastMessageAt));
         _ticketReopened = Statement.Update(connection, sql, Entity<Ticket>(), nameof(Ticket.MessageCount), nameof(Ticket.LastMessageAt), nameof(Ticket.Status));
         _messageHtml = Statement.Update(connection, sql, Entity<TicketMessage>(), nameof(TicketMessage.Html));
@@ -78,6 +79,9 @@ internal sealed class IntakeRows : IAsyncDisposable
             attachment.Id = await _insertAttachment.ExecuteAsync(attachment, transaction);
         }
     }
+
+    /// <summary>Inserts attachment content unless a row with its SHA-256 is there already (stored earlier, or by another message).</summary>
+    public Task InsertAsync(AttachmentContent content) => _insertContent.ExecuteAsync(content, Transaction);
 
     /// <summary>Writes a changed ticket's count and activity time, and its status when a reply reopened it.</summary>
     public Task UpdateAsync(Ticket ticket, bool reopened) => (reopened ? _ticketReopened : _ticketActivity).ExecuteAsync(ticket, Transaction);
@@ -188,7 +192,7 @@ internal sealed class IntakeRows : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var statement in new[] { _insertTicket, _insertMessage, _insertRaw, _insertAttachment, _ticketActivity, _ticketReopened,
+        foreach (var statement in new[] { _insertTicket, _insertMessage, _insertRaw, _insertAttachment, _insertContent, _ticketActivity, _ticketReopened,
                      _messageHtml, _addressSeen, _addressForwarding })
             await statement.DisposeAsync();
     }
@@ -199,19 +203,24 @@ internal sealed class IntakeRows : IAsyncDisposable
         private readonly DbCommand _command;
         private readonly Column[] _columns;
         private readonly bool _returnsKey;
+        private readonly bool _mayWriteNothing;
 
         private readonly record struct Column(string Name, string ParameterName, IClrPropertyGetter Getter, RelationalTypeMapping Mapping, bool Nullable);
 
-        private Statement(DbConnection connection, string text, Column[] columns, bool returnsKey)
+        private Statement(DbConnection connection, string text, Column[] columns, bool returnsKey, bool mayWriteNothing = false)
         {
             _command = connection.CreateCommand();
             _command.CommandText = text;
             _columns = columns;
             _returnsKey = returnsKey;
+            _mayWriteNothing = mayWriteNothing;
         }
 
-        /// <summary><c>INSERT INTO t (all stored columns but a generated key) VALUES (…) [RETURNING key]</c>.</summary>
-        public static Statement Insert(DbConnection connection, ISqlGenerationHelper sql, IEntityType entity)
+        /// <summary>
+        /// <c>INSERT INTO t (all stored columns but a generated key) VALUES (…) [RETURNING key]</c>; with
+        /// <paramref name="ifMissing"/>, <c>ON CONFLICT (key) DO NOTHING</c> (SQLite ≥ 3.24, PostgreSQL ≥ 9.5) for rows keyed by their content.
+        /// </summary>
+        public static Statement Insert(DbConnection connection, ISqlGenerationHelper sql, IEntityType entity, bool ifMissing = false)
         {
             var key = SingleKey(entity);
             var generated = key.ValueGenerated.HasFlag(ValueGenerated.OnAdd) && key.ClrType == typeof(long);
@@ -222,9 +231,11 @@ internal sealed class IntakeRows : IAsyncDisposable
                 .Append(") VALUES (")
                 .AppendJoin(", ", columns.Select(c => sql.GenerateParameterNamePlaceholder(c.Name)))
                 .Append(')');
-            if (generated)
+            if (ifMissing)
+                text.Append(" ON CONFLICT (").Append(sql.DelimitIdentifier(key.GetColumnName())).Append(") DO NOTHING");
+            else if (generated)
                 text.Append(" RETURNING ").Append(sql.DelimitIdentifier(key.GetColumnName()));
-            return new Statement(connection, text.ToString(), columns, generated);
+            return new Statement(connection, text.ToString(), columns, generated && !ifMissing, ifMissing);
         }
 
         /// <summary><c>UPDATE t SET these columns WHERE key = …</c>.</summary>
@@ -251,7 +262,7 @@ internal sealed class IntakeRows : IAsyncDisposable
             PostgresTextInterceptor.CleanParameters(_command);
             if (_returnsKey)
                 return Convert.ToInt64(await _command.ExecuteScalarAsync(none), System.Globalization.CultureInfo.InvariantCulture);
-            if (await _command.ExecuteNonQueryAsync(none) != 1)
+            if (await _command.ExecuteNonQueryAsync(none) is var written && written != 1 && !(_mayWriteNothing && written == 0))
                 throw new InvalidOperationException($"Expected to write one row: {_command.CommandText}");
             return 0;
         }

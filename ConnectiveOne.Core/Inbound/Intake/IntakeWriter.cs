@@ -22,10 +22,10 @@ namespace ConnectiveOne.Core.Inbound.Intake;
 /// once its own message is durable. Being the only writer also makes duplicate checks and threading exact: what
 /// threading needs from the database is fetched once per batch (<see cref="BatchThreadPrefetch"/>), and what the
 /// batch adds is seen through <see cref="IntakeBatch"/>. Rows are written with commands built from EF's model
-/// (<see cref="IntakeRows"/>), not <c>SaveChanges</c>.
+/// (<see cref="IntakeRows"/>), not <c>SaveChanges</c>; attachment content goes into the same transaction, once per SHA-256.
 /// A failing batch is retried message by message, so one bad message cannot fail the others.
 /// </summary>
-public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore attachments, ChangeNotifier notifier, TimeProvider clock,
+public sealed class IntakeWriter(IServiceScopeFactory scopes, ChangeNotifier notifier, TimeProvider clock,
     ILogger<IntakeWriter> logger) : BackgroundService
 {
     private const int MaxBatch = 256;
@@ -145,8 +145,6 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore at
     {
         var none = CancellationToken.None;
         var started = Stopwatch.GetTimestamp();
-        // Attachment files reach the disk while the rows are built; the commit waits for them (never the other way).
-        var files = attachments.FlushAsync(batch.SelectMany(p => p.Message.Attachments));
         BatchState state;
         var outcomes = new List<List<Outcome>>(batch.Count);
         try
@@ -183,14 +181,12 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore at
             foreach (var address in addresses.Values.Where(a => a.Seen))
                 await rows.UpdateAsync(address.Address, address.ForwardingChanged);
             var written = Stopwatch.GetTimestamp();
-            await files;
             await transaction.CommitAsync(none);
             LogTimings(batch, started, looked, built, written, state.InsertTicks);
         }
         catch
         {
             await DropContextAsync(); // whatever it left open goes with it
-            await Task.WhenAny(files); // a retry of these messages must not race this batch's flushes
             throw;
         }
 
@@ -226,7 +222,7 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore at
     }
 
     // Where the time goes, per batch (Debug): preparing on the session threads, waiting in the queue, the
-    // lookups and inserts inside the transaction, and the commit (attachment and database fsyncs).
+    // lookups and inserts inside the transaction (attachment content included), and the commit (the one fsync).
     private void LogTimings(IReadOnlyList<Pending> batch, long started, long looked, long built, long written, long insertTicks)
     {
         if (!logger.IsEnabled(LogLevel.Debug))
@@ -267,6 +263,9 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore at
         Dictionary<Guid, AddressState> Addresses, Dictionary<(Guid, string), (long MessageId, long TicketId)> Stored,
         List<ChangeEvent> Events, DateTimeOffset Now)
     {
+        /// <summary>The SHA-256s whose content this batch has written (or found stored) already.</summary>
+        public HashSet<string> Contents { get; } = new(StringComparer.Ordinal);
+
         /// <summary>Stopwatch ticks spent in inserts while threading (for the Debug breakdown).</summary>
         public long InsertTicks { get; set; }
     }
@@ -439,6 +438,12 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, AttachmentStore at
         };
         await TimedInsertAsync(state, async () =>
         {
+            // Content before the rows that refer to it; only stored messages bring theirs (duplicates do not).
+            foreach (var a in m.Attachments)
+            {
+                if (state.Contents.Add(a.Sha256))
+                    await state.Rows.InsertAsync(new AttachmentContent { Sha256 = a.Sha256, Bytes = a.Content });
+            }
             await state.Rows.InsertAsync(message);
             if (ResolveInlinePlaceholders(message))
                 await state.Rows.UpdateHtmlAsync(message);

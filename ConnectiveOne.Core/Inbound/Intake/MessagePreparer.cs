@@ -9,10 +9,11 @@ namespace ConnectiveOne.Core.Inbound.Intake;
 
 /// <summary>
 /// Turns raw bytes into a <see cref="PreparedMessage"/>: MIME parsing with a depth and time bound, bodies,
-/// sanitized HTML, classification and attachments written to the store. A message that cannot be parsed is
+/// sanitized HTML, classification, and attachments decoded and hashed (no file I/O: their content is written with the
+/// message by the <see cref="IntakeWriter"/>). A message that cannot be parsed is
 /// prepared as such (flag <see cref="MessageFlags.ParseFailed"/>), never dropped.
 /// </summary>
-public sealed class MessagePreparer(AttachmentStore attachments, IOptions<ConnectiveOneOptions> options)
+public sealed class MessagePreparer(IOptions<ConnectiveOneOptions> options)
 {
     /// <summary>Header our forwarding test mail carries (the outbound side sets it); its value is the address's test token.</summary>
     public const string ForwardingTestHeader = "X-ConnectiveOne-Forwarding-Test";
@@ -56,7 +57,7 @@ public sealed class MessagePreparer(AttachmentStore attachments, IOptions<Connec
         {
             return Prepare(raw, message, envelopeSender, ownAddresses);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException and not IOException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // A structure MimeKit accepted but our reading of it did not: keep the bytes, show them as such.
             return Unparsed(raw, envelopeSender, $"{ex.GetType().Name}: {ex.Message}");
@@ -73,7 +74,7 @@ public sealed class MessagePreparer(AttachmentStore attachments, IOptions<Connec
             messageId = null;
         var from = message.From.Mailboxes.FirstOrDefault();
 
-        var stored = new List<StoredAttachment>();
+        var stored = new List<PreparedAttachment>();
         // TextBody/HtmlBody decode the part on every call: read each once.
         var textBody = message.TextBody;
         var htmlBody = message.HtmlBody;
@@ -83,7 +84,7 @@ public sealed class MessagePreparer(AttachmentStore attachments, IOptions<Connec
         {
             if (ReferenceEquals(entity, textPart) || ReferenceEquals(entity, htmlPart))
                 continue;
-            var attachment = Store(entity, stored.Count);
+            var attachment = Decode(entity, stored.Count);
             if (attachment is not null)
                 stored.Add(attachment);
         }
@@ -124,7 +125,7 @@ public sealed class MessagePreparer(AttachmentStore attachments, IOptions<Connec
         };
     }
 
-    private StoredAttachment? Store(MimeEntity entity, int index)
+    private static PreparedAttachment? Decode(MimeEntity entity, int index)
     {
         byte[] content;
         string? fileName;
@@ -154,11 +155,7 @@ public sealed class MessagePreparer(AttachmentStore attachments, IOptions<Connec
         var contentId = string.IsNullOrWhiteSpace(entity.ContentId) ? null : MessageIds.Normalize(entity.ContentId);
         var name = SafeFileName(fileName) ?? $"part-{index + 1}{Extension(contentType)}";
         var isInline = contentId is not null && entity.ContentDisposition?.IsAttachment != true;
-        var staged = attachments.Stage(content);
-        return new StoredAttachment(Cut(name, 255)!, Cut(contentType, 255)!, content.LongLength, staged.Sha256, contentId, isInline)
-        {
-            TempFile = staged.TempFile,
-        };
+        return new PreparedAttachment(Cut(name, 255)!, Cut(contentType, 255)!, AttachmentContent.HashOf(content), contentId, isInline, content);
     }
 
     private static PreparedMessage Unparsed(byte[] raw, string? envelopeSender, string error) => new()

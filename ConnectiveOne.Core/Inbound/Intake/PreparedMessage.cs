@@ -3,16 +3,18 @@ using MimeKit;
 
 namespace ConnectiveOne.Core.Inbound.Intake;
 
-/// <summary>An attachment written to the <see cref="AttachmentStore"/>; durable once the writer flushed <see cref="TempFile"/>.</summary>
-public sealed record StoredAttachment(string FileName, string ContentType, long Size, string Sha256, string? ContentId, bool IsInline)
+/// <summary>
+/// An attachment decoded on the session's thread: its <see cref="Content"/> and <see cref="Sha256"/> go to the
+/// database with the message, in the writer's transaction.
+/// </summary>
+public sealed record PreparedAttachment(string FileName, string ContentType, string Sha256, string? ContentId, bool IsInline, byte[] Content)
 {
-    /// <summary>The staged file still to be flushed and renamed, or null when the store already holds the content.</summary>
-    public string? TempFile { get; init; }
+    public long Size => Content.LongLength;
 }
 
 /// <summary>
 /// Everything intake learned from a message before it reaches the writer: parsed on the caller's thread (so
-/// sessions parse in parallel), attachments already on disk. The writer only threads and inserts.
+/// sessions parse in parallel), attachments decoded and hashed. The writer only threads and inserts.
 /// </summary>
 public sealed class PreparedMessage
 {
@@ -43,7 +45,7 @@ public sealed class PreparedMessage
     /// <summary>AutoReply, Bounce, Loop, Bulk and ParseFailed; ForwardedAs is decided per address by the writer.</summary>
     public MessageFlags Flags { get; init; }
     public IReadOnlyList<string> FlagReasons { get; init; } = [];
-    public IReadOnlyList<StoredAttachment> Attachments { get; init; } = [];
+    public IReadOnlyList<PreparedAttachment> Attachments { get; init; } = [];
 
     /// <summary>The forwarding-test token candidates: the <c>X-ConnectiveOne-Forwarding-Test</c> header value(s).</summary>
     public IReadOnlyList<string> ForwardingTestHeaders { get; init; } = [];

@@ -407,6 +407,21 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                     b.ToTable("Outbox", (string)null);
                 });
 
+            modelBuilder.Entity("ConnectiveOne.Core.Tickets.AttachmentContent", b =>
+                {
+                    b.Property<string>("Sha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Bytes")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Sha256");
+
+                    b.ToTable("AttachmentContents", (string)null);
+                });
+
             modelBuilder.Entity("ConnectiveOne.Core.Tickets.MessageAttachment", b =>
                 {
                     b.Property<long>("Id")
