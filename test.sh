@@ -70,7 +70,7 @@ overall=0
 for database in $databases; do
   case "$database" in
     sqlite) filter="Database!=Postgres" ;;
-    postgres) filter="Database!=Sqlite&Database!=None"; start_postgres ;; # None: touches no database, ran already
+    postgres) filter="Database!=Sqlite&Database!=Unused"; start_postgres ;; # Unused: touches no database, ran already
     *) echo "C1_TEST_DATABASES: unknown database '$database' (sqlite or postgres)" >&2; exit 2 ;;
   esac
   echo "== Tests on $database"

@@ -2,7 +2,7 @@ using ConnectiveOne.Core.Addresses;
 
 namespace ConnectiveOne.Tests.Addresses;
 
-[Trait("Database", "None")] // touches no database: runs in the SQLite pass only
+[Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
 public sealed class EmailAddressRulesTests
 {
     [Theory]

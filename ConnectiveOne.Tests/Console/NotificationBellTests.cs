@@ -10,7 +10,7 @@ using ConnectiveOne.Tests.TestSupport;
 namespace ConnectiveOne.Tests.Console;
 
 /// <summary>The bell in the app bar reads the store and re-renders when it changes.</summary>
-[Trait("Database", "None")] // touches no database: runs in the SQLite pass only
+[Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
 public sealed class NotificationBellTests : MudTestContext
 {
     public NotificationBellTests()

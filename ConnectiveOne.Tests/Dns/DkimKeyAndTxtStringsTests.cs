@@ -4,7 +4,7 @@ using ConnectiveOne.Core.Dns;
 
 namespace ConnectiveOne.Tests.Dns;
 
-[Trait("Database", "None")] // touches no database: runs in the SQLite pass only
+[Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
 public class DkimKeyAndTxtStringsTests
 {
     [Fact]

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace ConnectiveOne.Tests.Dns;
 
 /// <summary>The verifier against a real DNS server on 127.0.0.1, configured through the production server-list parsing.</summary>
-[Trait("Database", "None")] // touches no database: runs in the SQLite pass only
+[Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
 public sealed class DnsVerifierIntegrationTests : IAsyncLifetime
 {
     private const string Domain = "acme.test";

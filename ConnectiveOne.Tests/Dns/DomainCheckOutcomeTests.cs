@@ -3,7 +3,7 @@ using ConnectiveOne.Core.Dns;
 namespace ConnectiveOne.Tests.Dns;
 
 /// <summary>The status rules when a check result is applied to a stored domain, and the re-check schedule.</summary>
-[Trait("Database", "None")] // touches no database: runs in the SQLite pass only
+[Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
 public sealed class DomainCheckOutcomeTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);

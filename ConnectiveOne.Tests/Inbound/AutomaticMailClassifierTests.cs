@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 
 namespace ConnectiveOne.Tests.Inbound;
 
-[Trait("Database", "None")] // touches no database: runs in the SQLite pass only
+[Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
 public class AutomaticMailClassifierTests(ITestOutputHelper output)
 {
     private const string InboundDomain = "inbound.example.com";

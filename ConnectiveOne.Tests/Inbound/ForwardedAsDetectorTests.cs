@@ -3,7 +3,7 @@ using MimeKit;
 
 namespace ConnectiveOne.Tests.Inbound;
 
-[Trait("Database", "None")] // touches no database: runs in the SQLite pass only
+[Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
 public class ForwardedAsDetectorTests
 {
     private const string Corporate = "support@acme.example";

@@ -8,7 +8,7 @@ namespace ConnectiveOne.Tests.Integration;
 /// The README's publish command gives a self-contained single file that starts from an empty folder
 /// (no SDK needed: it carries its runtime) and serves the health check, the login page and its browser files.
 /// </summary>
-[Trait("Database", "None")] // touches no database: runs in the SQLite pass only
+[Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
 public sealed class PublishedAppTests
 {
     [Fact]

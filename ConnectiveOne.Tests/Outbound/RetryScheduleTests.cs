@@ -2,7 +2,7 @@ using ConnectiveOne.Core.Outbound;
 
 namespace ConnectiveOne.Tests.Outbound;
 
-[Trait("Database", "None")] // touches no database: runs in the SQLite pass only
+[Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
 public sealed class RetryScheduleTests
 {
     private static readonly DateTimeOffset Created = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);

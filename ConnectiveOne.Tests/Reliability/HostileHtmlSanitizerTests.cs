@@ -11,7 +11,7 @@ namespace ConnectiveOne.Tests.Reliability;
 /// Nothing executable and nothing that loads from elsewhere may survive. The browser test runs the same vectors for real.
 /// </summary>
 [Trait("Category", "Reliability")]
-[Trait("Database", "None")] // touches no database: runs in the SQLite pass only
+[Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
 public sealed class HostileHtmlSanitizerTests(ITestOutputHelper output)
 {
     private static readonly HashSet<string> ForbiddenElements =

@@ -8,7 +8,7 @@ namespace ConnectiveOne.Tests.Reliability;
 /// with the reason) or refused with a reason. Set <c>C1_SOAK=1</c> for ten times the mutations.
 /// </summary>
 [Trait("Category", "Reliability")]
-[Trait("Database", "None")] // touches no database: runs in the SQLite pass only
+[Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
 public sealed class MalformedMimeTests(ITestOutputHelper output)
 {
     /// <summary>Fixed, so a failure is the same bytes on every machine; C1_FUZZ_SEED tries another.</summary>

@@ -13,7 +13,7 @@ namespace ConnectiveOne.Tests.Threading;
 /// A fixture that does not match is accepted only when a reason computed from its data shows that it
 /// contradicts our model; any other mismatch fails.
 /// </summary>
-[Trait("Database", "None")] // touches no database: runs in the SQLite pass only
+[Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
 public class ConformanceFixtureTests(ITestOutputHelper output)
 {
     private const string Folder = "thread/mail-threading-conformance";

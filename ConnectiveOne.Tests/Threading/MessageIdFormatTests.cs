@@ -2,7 +2,7 @@ using ConnectiveOne.Core.Threading;
 
 namespace ConnectiveOne.Tests.Threading;
 
-[Trait("Database", "None")] // touches no database: runs in the SQLite pass only
+[Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
 public class MessageIdFormatTests
 {
     [Fact]

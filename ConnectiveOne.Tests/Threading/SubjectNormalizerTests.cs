@@ -5,7 +5,7 @@ using MimeKit;
 
 namespace ConnectiveOne.Tests.Threading;
 
-[Trait("Database", "None")] // touches no database: runs in the SQLite pass only
+[Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
 public class SubjectNormalizerTests
 {
     [Theory]

@@ -3,7 +3,7 @@ using ConnectiveOne.Tests.TestSupport;
 
 namespace ConnectiveOne.Tests.Threading;
 
-[Trait("Database", "None")] // touches no database: runs in the SQLite pass only
+[Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
 public class ThreadResolverTests
 {
     private const string Domain = "inbound.example.com";

@@ -4,7 +4,7 @@ using MimeKit;
 
 namespace ConnectiveOne.Tests.Tickets;
 
-[Trait("Database", "None")] // touches no database: runs in the SQLite pass only
+[Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
 public sealed class QuotedTextTests
 {
     [Theory]

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace ConnectiveOne.Tests.Tickets;
 
-[Trait("Database", "None")] // touches no database: runs in the SQLite pass only
+[Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
 public sealed class TicketPresenceTests
 {
     private readonly FakeTimeProvider _clock = new(DateTimeOffset.Parse("2026-11-27T10:00:00Z"));

@@ -5,7 +5,7 @@ using ConnectiveOne.Tests.TestSupport;
 
 namespace ConnectiveOne.Tests.Console.Inbox;
 
-[Trait("Database", "None")] // touches no database: runs in the SQLite pass only
+[Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
 public sealed class MessageCardTests : MudTestContext
 {
     private static TicketMessageView Message(string? text = null, string? html = null, bool remote = false, string direction = "Inbound",

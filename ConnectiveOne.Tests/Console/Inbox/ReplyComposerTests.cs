@@ -11,7 +11,7 @@ using MudBlazor;
 
 namespace ConnectiveOne.Tests.Console.Inbox;
 
-[Trait("Database", "None")] // touches no database: runs in the SQLite pass only
+[Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
 public sealed class ReplyComposerTests : MudTestContext
 {
     private readonly TicketPresence _presence = new(TimeProvider.System);

@@ -7,7 +7,7 @@ using ConnectiveOne.Tests.TestSupport;
 
 namespace ConnectiveOne.Tests.Console.Inbox;
 
-[Trait("Database", "None")] // touches no database: runs in the SQLite pass only
+[Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
 public sealed class TicketListTests : MudTestContext
 {
     private static readonly DateTimeOffset Now = DateTimeOffset.Parse("2026-11-27T12:00:00Z");

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ConnectiveOne.Tests.Console.State;
 
-[Trait("Database", "None")] // touches no database: runs in the SQLite pass only
+[Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
 public sealed class StoreTests
 {
     private static Store NewStore(params IEffect[] effects) =>
