@@ -12,9 +12,14 @@ window.connectiveOne = {
       const t = e.target;
       if (e.ctrlKey || e.metaKey || e.altKey) return;
       const typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
-      if (typing && e.key !== 'Escape') return;
+      if (typing) { // Esc only leaves the field (a draft is never navigated away from); a second Esc goes back
+        if (e.key === 'Escape') {
+          t.blur();
+          e.preventDefault();
+        }
+        return;
+      }
       if (['j', 'k', 'Enter', 'r', 'Escape'].includes(e.key)) {
-        if (e.key === 'Escape' && typing) t.blur();
         e.preventDefault();
         dotnet.invokeMethodAsync('OnInboxKey', e.key);
       }

@@ -229,9 +229,10 @@ public sealed class InboxBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
             await Assertions.Expect(op.Page.GetByTestId("ticket-view")).ToContainTextAsync("Second");
             await op.Page.Keyboard.PressAsync("r");
             await Assertions.Expect(op.Page.GetByTestId("reply-text")).ToBeFocusedAsync();
-            await op.Page.Keyboard.PressAsync("Escape");
-            await op.Page.Keyboard.PressAsync("Escape");
-            await op.Page.WaitForURLAsync(url => url.EndsWith("/inbox"));
+            await op.Page.Keyboard.PressAsync("Escape"); // leaves the composer
+            await Assertions.Expect(op.Page.GetByTestId("reply-text")).Not.ToBeFocusedAsync();
+            await op.Page.Keyboard.PressAsync("Escape"); // back to the list
+            await Assertions.Expect(op.Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/inbox$"));
             await Assertions.Expect(op.Page.GetByTestId("ticket-view")).ToHaveCountAsync(0);
         });
     }

@@ -47,6 +47,7 @@ public sealed class SetupWizardBrowserTests(ChromiumFixture chromium) : IAsyncLi
         try
         {
             await page.GotoAsync("/setup");
+            await _browser.WaitInteractiveAsync(); // a click on the prerendered button would be lost
             await page.GetByTestId("add-email").ClickAsync();
             await page.WaitForURLAsync("**/setup/new");
             await WaitInteractiveAsync(page);
