@@ -17,9 +17,10 @@ public sealed class TicketCounts : IDisposable
     /// <summary>The shortest time between two recounts.</summary>
     public static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(1);
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private StatusCounts? _counts;
-    private DateTimeOffset _countedAt;
-    private volatile bool _stale = true;
+    // Every change bumps the version; a count is current while no change came after the moment it started.
+    // (A flag cleared at the start of a recount let callers take the old counts while that recount ran.)
+    private long _version;
+    private volatile Count? _last;
     private readonly IServiceScopeFactory _scopes;
     private readonly TimeProvider _clock;
     private readonly IDisposable _subscription;
@@ -31,37 +32,48 @@ public sealed class TicketCounts : IDisposable
         _subscription = notifier.Subscribe(change =>
         {
             if (change.Kind is ChangeKind.TicketCreated or ChangeKind.TicketUpdated)
-                _stale = true;
+                Interlocked.Increment(ref _version);
         });
     }
 
     /// <summary>Tickets changed since the last count (the next <see cref="GetAsync"/> after the interval recounts).</summary>
-    public bool IsStale => _stale;
+    public bool IsStale => _last is not { } last || last.Version != Interlocked.Read(ref _version);
 
+    /// <summary>
+    /// The counts: the last ones while they are current or younger than <see cref="MinInterval"/> (then
+    /// <see cref="IsStale"/> tells the caller to ask again after the interval), otherwise a recount.
+    /// </summary>
     public async Task<StatusCounts> GetAsync(CancellationToken ct = default)
     {
-        if (_counts is { } fresh && (!_stale || _clock.GetUtcNow() - _countedAt < MinInterval))
+        if (Usable() is { } fresh)
             return fresh;
         await _gate.WaitAsync(ct);
         try
         {
-            if (_counts is { } counted && (!_stale || _clock.GetUtcNow() - _countedAt < MinInterval))
+            if (Usable() is { } counted)
                 return counted;
-            _stale = false;
+            var version = Interlocked.Read(ref _version);
             await using var scope = _scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
             var rows = await db.Tickets.AsNoTracking().Where(t => t.BotId != null)
                 .GroupBy(t => t.Status).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(ct);
             int Of(TicketStatus s) => rows.FirstOrDefault(r => r.Key == s)?.Count ?? 0;
-            _counts = new StatusCounts(Of(TicketStatus.Open), Of(TicketStatus.Pending), Of(TicketStatus.Resolved));
-            _countedAt = _clock.GetUtcNow();
-            return _counts;
+            var counts = new StatusCounts(Of(TicketStatus.Open), Of(TicketStatus.Pending), Of(TicketStatus.Resolved));
+            _last = new Count(counts, _clock.GetUtcNow(), version);
+            return counts;
         }
         finally
         {
             _gate.Release();
         }
     }
+
+    private StatusCounts? Usable() =>
+        _last is { } last && (last.Version == Interlocked.Read(ref _version) || _clock.GetUtcNow() - last.At < MinInterval)
+            ? last.Counts
+            : null;
+
+    private sealed record Count(StatusCounts Counts, DateTimeOffset At, long Version);
 
     public void Dispose()
     {

@@ -66,12 +66,15 @@ public sealed class TestDatabase : IAsyncDisposable
     }
 
     /// <summary>A context on this database outside any app (for an app in another process, or after it stopped).</summary>
-    public AppDbContext OpenContext()
+    public AppDbContext OpenContext() => new(Configure(new DbContextOptionsBuilder<AppDbContext>()).Options);
+
+    /// <summary>Points <paramref name="db"/> at this database as the app does (e.g. for a context with test interceptors).</summary>
+    public TBuilder Configure<TBuilder>(TBuilder db) where TBuilder : DbContextOptionsBuilder
     {
         var options = new ConnectiveOneOptions { DataDirectory = _dataDirectory };
         if (IsPostgres)
             options.Database = new DatabaseOptions { Provider = DatabaseProvider.Postgres, ConnectionString = ConnectionString };
-        return new AppDbContext(new DbContextOptionsBuilder<AppDbContext>().UseConfiguredDatabase(options).Options);
+        return db.UseConfiguredDatabase(options);
     }
 
     /// <summary>Runs SQL on this database from a connection of its own (not the app's pool).</summary>

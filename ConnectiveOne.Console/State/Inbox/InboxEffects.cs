@@ -15,7 +15,8 @@ public sealed class InboxEffects(IServiceScopeFactory scopes, TicketCounts count
 {
     private readonly SemaphoreSlim _loading = new(1, 1);
     private int _pending;
-    private int _countsPending;
+    private int _countsRequested;
+    private int _countsRunning;
 
     public async Task HandleAsync(object action, Store store)
     {
@@ -42,24 +43,34 @@ public sealed class InboxEffects(IServiceScopeFactory scopes, TicketCounts count
         store.Select<SessionState>().UserId
         ?? (await auth.GetAuthenticationStateAsync()).User.FindFirstValue(ClaimTypes.NameIdentifier);
 
-    /// <summary>Counts are shared and recounted at most once a second; a trailing reload catches the end of a burst.</summary>
+    /// <summary>
+    /// Counts are shared and recounted at most once a second; a trailing reload catches the end of a burst. A request
+    /// that comes while one runs is not dropped: the running one goes round once more.
+    /// </summary>
     private async Task LoadCountsAsync(Store store)
     {
-        if (Interlocked.Exchange(ref _countsPending, 1) == 1)
+        Interlocked.Exchange(ref _countsRequested, 1);
+        if (Interlocked.Exchange(ref _countsRunning, 1) == 1)
             return;
         try
         {
-            store.Dispatch(new InboxCountsLoaded(await counts.GetAsync()));
-            if (counts.IsStale)
+            while (Interlocked.Exchange(ref _countsRequested, 0) == 1)
             {
-                await Task.Delay(TicketCounts.MinInterval);
                 store.Dispatch(new InboxCountsLoaded(await counts.GetAsync()));
+                if (counts.IsStale)
+                {
+                    await Task.Delay(TicketCounts.MinInterval);
+                    Interlocked.Exchange(ref _countsRequested, 1);
+                }
             }
         }
         finally
         {
-            Interlocked.Exchange(ref _countsPending, 0);
+            Interlocked.Exchange(ref _countsRunning, 0);
         }
+        // A request between the last check and the release above would otherwise wait for the next change.
+        if (Volatile.Read(ref _countsRequested) == 1)
+            await LoadCountsAsync(store);
     }
 
     private async Task LoadAsync(Store store, bool force)
