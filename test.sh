@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 databases=${C1_TEST_DATABASES:-sqlite}
+# The suite is CPU-bound on 2 cores and starts many short-lived .NET processes and apps: without dynamic PGO's
+# instrumented code they use about a quarter less CPU (measured: the whole run 8.1 -> 7.4 min).
+export DOTNET_TieredPGO=${DOTNET_TieredPGO:-0}
 is_root() { [ "$(id -u)" = 0 ]; }
 
 # apt_install <package>: apt-get install, as root; otherwise says what is missing and fails.

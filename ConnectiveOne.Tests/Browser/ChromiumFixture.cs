@@ -1,3 +1,4 @@
+using ConnectiveOne.Tests.TestSupport;
 using Microsoft.Playwright;
 
 namespace ConnectiveOne.Tests.Browser;
@@ -41,6 +42,7 @@ public sealed class ChromiumFixture : IAsyncLifetime
 }
 
 [CollectionDefinition(Name)]
+[RunsLong(110)]
 public sealed class BrowserCollection : ICollectionFixture<ChromiumFixture>
 {
     public const string Name = "browser";

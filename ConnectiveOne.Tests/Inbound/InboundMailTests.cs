@@ -18,6 +18,7 @@ using MimeKit;
 namespace ConnectiveOne.Tests.Inbound;
 
 /// <summary>Mail through the real SMTP listener and the webhooks into tickets, read back through the API.</summary>
+[RunsLong(20)]
 public sealed class InboundMailTests : IAsyncLifetime
 {
     private readonly InboundApp _inbound = new(new Dictionary<string, string?> { ["ConnectiveOne:Smtp:MaxMessageBytes"] = "200000" });

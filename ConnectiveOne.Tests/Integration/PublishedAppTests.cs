@@ -9,6 +9,7 @@ namespace ConnectiveOne.Tests.Integration;
 /// (no SDK needed: it carries its runtime) and serves the health check, the login page and its browser files.
 /// </summary>
 [Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
+[RunsLong(50)]
 public sealed class PublishedAppTests
 {
     [Fact]

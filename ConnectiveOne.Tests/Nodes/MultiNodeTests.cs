@@ -259,6 +259,7 @@ public sealed class MultiNodeTests : IAsyncLifetime
 }
 
 [CollectionDefinition(Name)]
+[RunsLong(65)]
 public sealed class NodesCollection
 {
     /// <summary>Multi-node tests run one after another: each starts several apps and its own Redis.</summary>

@@ -20,6 +20,7 @@ namespace ConnectiveOne.Tests.Outbound;
 /// Test emails, replies and forwarding tests through the whole app to a real SMTP capture relay; DKIM signatures
 /// verified with MimeKit against the key served by a real DNS server.
 /// </summary>
+[RunsLong(20)]
 public sealed class OutboundMailTests : IAsyncLifetime
 {
     private CaptureRelay _relay = null!;

@@ -19,6 +19,7 @@ namespace ConnectiveOne.Tests.Reliability;
 /// restart. Replies in the outbox must all reach the relay after restarts (at-least-once: duplicates are counted).
 /// </summary>
 [Trait("Category", "Reliability")]
+[RunsLong(85)]
 public sealed class CrashSafetyTests(ITestOutputHelper output)
 {
     internal const string WebhookToken = "crash-webhook-token-0123456789";
@@ -222,6 +223,7 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
 /// of "sent" had not happened): at-least-once delivery, as with every MTA.
 /// </summary>
 [Trait("Category", "Reliability")]
+[RunsLong(45)]
 public sealed class OutboxCrashTests(ITestOutputHelper output)
 {
     private const string WebhookToken = CrashSafetyTests.WebhookToken;

@@ -1,3 +1,4 @@
+using ConnectiveOne.Tests.TestSupport;
 using Xunit.Abstractions;
 
 namespace ConnectiveOne.Tests.Reliability;
@@ -9,6 +10,7 @@ namespace ConnectiveOne.Tests.Reliability;
 /// </summary>
 [Trait("Category", "Reliability")]
 [Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
+[RunsLong(30)]
 public sealed class MalformedMimeTests(ITestOutputHelper output)
 {
     /// <summary>Fixed, so a failure is the same bytes on every machine; C1_FUZZ_SEED tries another.</summary>

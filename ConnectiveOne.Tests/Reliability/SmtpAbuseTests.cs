@@ -14,6 +14,7 @@ namespace ConnectiveOne.Tests.Reliability;
 /// never split into two, and the listener stays up for the next sender. Figures go to docs/RELIABILITY.md §3.
 /// </summary>
 [Trait("Category", "Reliability")]
+[RunsLong(25)]
 public sealed class SmtpAbuseTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int CommandTimeoutSeconds = 2;
