@@ -1,5 +1,6 @@
 using ConnectiveOne.Core;
 using Serilog;
+using Serilog.Debugging;
 using Serilog.Events;
 
 namespace ConnectiveOne.Console;
@@ -14,6 +15,9 @@ internal static class Logging
     {
         var dataDirectory = builder.Configuration[$"{ConnectiveOneOptions.Section}:DataDirectory"] ?? "./data";
         var logFolder = Path.Combine(Path.GetFullPath(dataDirectory), "logs");
+        // A sink that cannot write (full disk, the shared log file's lock not acquired in time) drops events; say so
+        // on stderr, or the gap in the log file has no explanation.
+        SelfLog.Enable(System.Console.Error);
         builder.Services.AddSerilog((services, log) => log
             .MinimumLevel.Information()
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)

@@ -16,7 +16,7 @@ public sealed class AccountBrowserTests(ChromiumFixture chromium)
         var token = await WaitForSetupTokenAsync(app);
         var link = $"{app.ServerAddress}/setup/first-admin?token={token}";
         var logs = await ReadLogsAsync(app, until: log => log.Contains("/setup/first-admin?token="));
-        Assert.True(logs.Contains(link), $"The log does not print {link}:\n{logs}");
+        Assert.True(logs.Contains(link), $"The log does not print {link} ({LogFiles(app)}):\n{logs}");
 
         await using var browser = await BrowserPage.OpenAsync(chromium.Browser, app.ServerAddress);
         await browser.RunAsync(async () =>
@@ -142,6 +142,15 @@ public sealed class AccountBrowserTests(ChromiumFixture chromium)
             await Task.Delay(100);
         }
         return text;
+    }
+
+    /// <summary>The log folder's files and sizes, for a failure message (events the sink dropped leave a gap).</summary>
+    private static string LogFiles(TestApp app)
+    {
+        var folder = Path.Combine(app.DataDirectory, "logs");
+        return Directory.Exists(folder)
+            ? string.Join(", ", new DirectoryInfo(folder).GetFiles().Select(f => $"{f.Name} {f.Length} bytes"))
+            : "no log folder";
     }
 
     private static string ReadShared(string path)
