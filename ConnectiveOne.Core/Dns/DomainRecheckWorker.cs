@@ -24,16 +24,7 @@ public sealed class DomainRecheckWorker(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        try
-        {
-            await using var scope = scopes.CreateAsyncScope();
-            await WorkLeases.TakeBackLeftOverAsync<MailDomain>(scope.ServiceProvider.GetRequiredService<AppDbContext>(), node,
-                alone: string.IsNullOrWhiteSpace(options.Value.Redis), stoppingToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            logger.LogWarning(ex, "DNS re-check claims left from before the start could not be taken back; they run out by themselves");
-        }
+        await WorkLeases.TakeBackLeftOverAsync<MailDomain>(scopes, node, options.Value, logger, "DNS re-checks", stoppingToken);
         using var timer = new PeriodicTimer(options.Value.Dns.Recheck.PollInterval, time);
         do
         {

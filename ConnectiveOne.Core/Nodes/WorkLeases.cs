@@ -1,8 +1,11 @@
 using System.Text;
+using ConnectiveOne.Core.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace ConnectiveOne.Core.Nodes;
 
@@ -69,9 +72,28 @@ public static class WorkLeases
     /// <summary>
     /// At start, takes back claims a crash of this node left behind, so they do not wait for their lease to run out:
     /// all claims when the node is alone (no Redis: nobody else can hold any), else those of a node with this
-    /// <see cref="NodeIdentity.Name"/> (an earlier run of this node). Returns how many rows were freed.
+    /// <see cref="NodeIdentity.Name"/> (an earlier run of this node). Logs how many rows of <paramref name="work"/> were
+    /// freed; a failure is logged too and only delays them (the claims end with their lease).
     /// </summary>
-    public static Task<int> TakeBackLeftOverAsync<T>(DbContext db, NodeIdentity node, bool alone, CancellationToken ct)
+    public static async Task TakeBackLeftOverAsync<T>(IServiceScopeFactory scopes, NodeIdentity node, ConnectiveOneOptions options,
+        ILogger logger, string work, CancellationToken ct) where T : class, ILeasedWork
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var freed = await TakeBackLeftOverAsync<T>(scope.ServiceProvider.GetRequiredService<AppDbContext>(), node,
+                alone: string.IsNullOrWhiteSpace(options.Redis), ct);
+            if (freed > 0)
+                logger.LogInformation("Took back {Count} {Work} this node had claimed before it stopped", freed, work);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Claims on {Work} left from before the start could not be taken back; they are taken up once their lease ends", work);
+        }
+    }
+
+    /// <summary>Frees the left-over claims; returns how many.</summary>
+    private static Task<int> TakeBackLeftOverAsync<T>(DbContext db, NodeIdentity node, bool alone, CancellationToken ct)
         where T : class, ILeasedWork
     {
         var prefix = node.Name + "/";

@@ -42,18 +42,7 @@ internal sealed class OutboxWorker(IServiceScopeFactory scopes, OutboxSignal sig
     {
         if (!relay.IsConfigured)
             logger.LogWarning("{Reason}. Replies and forwarding tests wait in the outbox.", RelayClient.NotConfiguredMessage);
-        try
-        {
-            await using var scope = scopes.CreateAsyncScope();
-            var freed = await WorkLeases.TakeBackLeftOverAsync<OutboundMail>(scope.ServiceProvider.GetRequiredService<AppDbContext>(),
-                node, alone: string.IsNullOrWhiteSpace(options.CurrentValue.Redis), stoppingToken);
-            if (freed > 0)
-                logger.LogInformation("Took back {Count} outbox mails this node had claimed before it stopped", freed);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogWarning(e, "Claims left from before the start could not be taken back; they are sent once their lease ends");
-        }
+        await WorkLeases.TakeBackLeftOverAsync<OutboundMail>(scopes, node, options.CurrentValue, logger, "outbox mails", stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             TimeSpan wait;

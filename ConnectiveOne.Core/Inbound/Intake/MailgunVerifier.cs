@@ -18,6 +18,7 @@ namespace ConnectiveOne.Core.Inbound.Intake;
 public sealed class MailgunVerifier(IOptions<ConnectiveOneOptions> options, IServiceScopeFactory scopes, TimeProvider clock)
 {
     private static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(5);
+    private long _sweptAtTicks;
 
     public bool IsConfigured => !string.IsNullOrEmpty(options.Value.Inbound.MailgunSigningKey);
 
@@ -67,8 +68,11 @@ public sealed class MailgunVerifier(IOptions<ConnectiveOneOptions> options, ISer
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        // Tokens older than any acceptable timestamp cannot be replayed anyway (the age check refuses them).
-        await db.MailgunTokens.Where(t => t.ExpiresAt < now).ExecuteDeleteAsync(ct);
+        // Tokens older than any acceptable timestamp cannot be replayed anyway (the age check refuses them): swept at
+        // most once per MaxAge, not by every request.
+        var swept = Interlocked.Read(ref _sweptAtTicks);
+        if (now.UtcTicks - swept >= MaxAge.Ticks && Interlocked.CompareExchange(ref _sweptAtTicks, now.UtcTicks, swept) == swept)
+            await db.MailgunTokens.Where(t => t.ExpiresAt < now).ExecuteDeleteAsync(ct);
         var entity = db.Model.FindEntityType(typeof(MailgunToken))!;
         var sql = db.GetService<ISqlGenerationHelper>();
         // Identifiers from the model, delimited for the provider; the values are bound as parameters.
