@@ -18,7 +18,9 @@ internal static class Logging
         // A sink that cannot write (full disk, the shared log file's lock not acquired in time) drops events; say so
         // on stderr, or the gap in the log file has no explanation.
         SelfLog.Enable(System.Console.Error);
-        builder.Services.AddSerilog((services, log) => log
+        // The app's own logger, not Serilog's static one: several apps in one process (the tests') would otherwise
+        // write to whichever started last, and stopping one would close the others' files.
+        builder.Services.AddSerilog(preserveStaticLogger: true, configureLogger: (services, log) => log
             .MinimumLevel.Information()
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft.EntityFrameworkCore", LogEventLevel.Warning)

@@ -15,8 +15,8 @@ public sealed class AccountBrowserTests(ChromiumFixture chromium)
         await using var app = new TestApp(bootstrap: false).StartKestrel();
         var token = await WaitForSetupTokenAsync(app);
         var link = $"{app.ServerAddress}/setup/first-admin?token={token}";
-        var logs = await ReadLogsAsync(app, until: log => log.Contains("/setup/first-admin?token="));
-        Assert.True(logs.Contains(link), $"The log does not print {link} ({LogFiles(app)}):\n{logs}");
+        var logs = await app.WaitForLogsAsync(until: log => log.Contains("/setup/first-admin?token="), TimeSpan.FromSeconds(30));
+        Assert.True(logs.Contains(link), $"The log does not print {link} ({app.DescribeLogFiles()}):\n{logs}");
 
         await using var browser = await BrowserPage.OpenAsync(chromium.Browser, app.ServerAddress);
         await browser.RunAsync(async () =>
@@ -126,36 +126,5 @@ public sealed class AccountBrowserTests(ChromiumFixture chromium)
         for (var i = 0; i < 100 && !File.Exists(path); i++)
             await Task.Delay(100);
         return (await File.ReadAllTextAsync(path)).Trim();
-    }
-
-    private static async Task<string> ReadLogsAsync(TestApp app, Func<string, bool> until)
-    {
-        var folder = Path.Combine(app.DataDirectory, "logs");
-        var text = "";
-        for (var i = 0; i < 300; i++)
-        {
-            text = string.Concat(Directory.Exists(folder)
-                ? Directory.GetFiles(folder).Select(f => ReadShared(f))
-                : []);
-            if (until(text))
-                break;
-            await Task.Delay(100);
-        }
-        return text;
-    }
-
-    /// <summary>The log folder's files and sizes, for a failure message (events the sink dropped leave a gap).</summary>
-    private static string LogFiles(TestApp app)
-    {
-        var folder = Path.Combine(app.DataDirectory, "logs");
-        return Directory.Exists(folder)
-            ? string.Join(", ", new DirectoryInfo(folder).GetFiles().Select(f => $"{f.Name} {f.Length} bytes"))
-            : "no log folder";
-    }
-
-    private static string ReadShared(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        return new StreamReader(stream).ReadToEnd();
     }
 }

@@ -96,7 +96,7 @@ public sealed class SecretsAtRestTests(ITestOutputHelper output) : IAsyncLifetim
         List<(string Name, byte[] Bytes)> stores =
         [
             ("database", await App.Database.ContentAsync()),
-            .. Directory.GetFiles(Path.Combine(App.DataDirectory, "logs")).Select(f => (Path.GetFileName(f), ReadShared(f))),
+            .. App.LogFiles(),
         ];
         Assert.Contains(stores, f => f.Name.EndsWith(".log"));
         var found = new List<string>();
@@ -110,13 +110,5 @@ public sealed class SecretsAtRestTests(ITestOutputHelper output) : IAsyncLifetim
 
         // The scan can see: the admin's email is stored and logged in plain text, so a plaintext secret would be too.
         Assert.True(stores[0].Bytes.AsSpan().IndexOf("olivia@example.test"u8) >= 0);
-    }
-
-    private static byte[] ReadShared(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        using var copy = new MemoryStream();
-        stream.CopyTo(copy);
-        return copy.ToArray();
     }
 }

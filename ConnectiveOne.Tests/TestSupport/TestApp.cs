@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -105,6 +106,38 @@ public sealed class TestApp : WebApplicationFactory<Program>
     }
 
     public sealed record TokenResponse(string Token);
+
+    /// <summary>Every file in this app's <c>data/logs</c> as it is now, read while the app may still be writing it.</summary>
+    public IReadOnlyList<(string Name, byte[] Bytes)> LogFiles()
+    {
+        var folder = Path.Combine(DataDirectory, "logs");
+        if (!Directory.Exists(folder))
+            return [];
+        return Directory.GetFiles(folder).Order().Select(path =>
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            return (Path.GetFileName(path), copy.ToArray());
+        }).ToList();
+    }
+
+    /// <summary>Polls this app's log files for up to <paramref name="timeout"/> (10 s) until their text passes <paramref name="until"/>; returns the text.</summary>
+    public async Task<string> WaitForLogsAsync(Func<string, bool> until, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            var text = string.Concat(LogFiles().Select(f => Encoding.UTF8.GetString(f.Bytes)));
+            if (until(text) || DateTime.UtcNow > deadline)
+                return text;
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Names and sizes of the log files, for failure messages.</summary>
+    public string DescribeLogFiles() =>
+        LogFiles() is { Count: > 0 } files ? string.Join(", ", files.Select(f => $"{f.Name} {f.Bytes.Length} bytes")) : "no log files";
 
     protected override void Dispose(bool disposing)
     {

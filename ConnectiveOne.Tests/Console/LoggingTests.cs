@@ -1,0 +1,36 @@
+using ConnectiveOne.Tests.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace ConnectiveOne.Tests.Console;
+
+/// <summary>Each app writes to its own log file, also when several run in one process as the tests' apps do.</summary>
+public sealed class LoggingTests
+{
+    [Fact]
+    public async Task Apps_in_one_process_write_their_own_log_files_and_stopping_one_leaves_the_other_logging()
+    {
+        await using var first = new TestApp();
+        _ = first.Services;
+        var second = new TestApp();
+        _ = second.Services;
+
+        // A category first asks for after second started: Serilog's static logger then belonged to second.
+        Write(first, "marker-first-before");
+        Write(second, "marker-second");
+        var secondLog = await second.WaitForLogsAsync(log => log.Contains("marker-second"));
+        await second.DisposeAsync();
+        Write(first, "marker-first-after");
+
+        var firstLog = await first.WaitForLogsAsync(log => log.Contains("marker-first-after"));
+        Assert.Contains("marker-second", secondLog);
+        Assert.DoesNotContain("marker-first", secondLog);
+        Assert.True(firstLog.Contains("marker-first-before") && firstLog.Contains("marker-first-after"),
+            $"first's log ({first.DescribeLogFiles()}) misses its own events:\n{firstLog}");
+        Assert.DoesNotContain("marker-second", firstLog);
+    }
+
+    private static void Write(TestApp app, string marker) =>
+        app.Services.GetRequiredService<ILoggerFactory>().CreateLogger($"ConnectiveOne.Tests.{marker}")
+            .LogWarning("Test event {Marker}", marker);
+}
