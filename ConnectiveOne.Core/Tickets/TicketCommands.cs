@@ -42,9 +42,13 @@ public sealed class TicketCommands(AppDbContext db, ChangeNotifier notifier, Tim
             Text = text.Trim(),
             AuthorUserId = authorUserId,
         };
-        db.Messages.Add(note);
-        ticket.MessageCount++;
-        await db.SaveChangesAsync(ct);
+        await using (var transaction = await db.Database.BeginTransactionAsync(ct))
+        {
+            db.Messages.Add(note);
+            await db.SaveChangesAsync(ct);
+            await db.CountMessageAsync(ticket.Id, lastMessageAt: null, ct);
+            await transaction.CommitAsync(ct);
+        }
         notifier.Publish(new ChangeEvent(ChangeKind.MessageAdded, ticket.Id.ToString()));
         return (note.Id, null);
     }

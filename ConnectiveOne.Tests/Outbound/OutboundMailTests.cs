@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Net;
 using System.Net.Http.Json;
 using ConnectiveOne.Core.Addresses;
@@ -10,6 +11,7 @@ using ConnectiveOne.Core.Tickets;
 using ConnectiveOne.Tests.Dns;
 using ConnectiveOne.Tests.TestSupport;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
 using MimeKit.Cryptography;
@@ -273,6 +275,38 @@ public sealed class OutboundMailTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Two_replies_at_once_on_one_ticket_with_the_same_new_file_both_land_counted_with_one_copy_of_it()
+    {
+        var address = await MailSeed.AddressAsync(_app, "support@acme.test", DomainStatus.Verified);
+        var (ticket, _) = await MailSeed.TicketAsync(_app, address);
+        var pdf = "%PDF-1.4 terms sent by two operators at once"u8.ToArray();
+        var meeting = new Rendezvous("AttachmentContents");
+
+        // Two operators' replies, each with its own context, meeting where they store the file's content.
+        async Task<ReplyResult> ReplyAsync(string text)
+        {
+            await using var scope = _app.Services.CreateAsyncScope();
+            var services = scope.ServiceProvider;
+            await using var db = new AppDbContext(_app.Database.Configure(new DbContextOptionsBuilder<AppDbContext>()).AddInterceptors(meeting).Options);
+            var replies = new ReplyService(db, services.GetRequiredService<OutboundComposer>(), services.GetRequiredService<RelayClient>(),
+                services.GetRequiredService<OutboxSignal>(), services.GetRequiredService<ChangeNotifier>(), TimeProvider.System);
+            return await replies.QueueReplyAsync(ticket.Id, text, [new ReplyAttachment("terms.pdf", "application/pdf", pdf)], null);
+        }
+        var results = await Task.WhenAll(Task.Run(() => ReplyAsync("From Ann.")), Task.Run(() => ReplyAsync("From Ben.")));
+
+        Assert.All(results, r => Assert.Null(r.Error));
+        // On PostgreSQL both were inside the content step together; SQLite's write lock lets only one in at a time.
+        Assert.True(meeting.Met || !TestDatabase.IsPostgres, "The two replies never stored their content at the same time.");
+        await using var check = _app.Database.OpenContext();
+        var sha256 = AttachmentContent.HashOf(pdf);
+        Assert.Equal(1, await check.AttachmentContents.CountAsync(c => c.Sha256 == sha256));
+        Assert.Equal(2, await check.Attachments.CountAsync(a => a.Sha256 == sha256));
+        var stored = await check.Tickets.AsNoTracking().SingleAsync(t => t.Id == ticket.Id);
+        Assert.Equal(await check.Messages.CountAsync(m => m.TicketId == ticket.Id), stored.MessageCount);
+        Assert.Equal(3, stored.MessageCount);
+    }
+
+    [Fact]
     public async Task A_forwarding_test_mails_the_corporate_address_from_the_technical_address_with_its_token()
     {
         var address = await MailSeed.AddressAsync(_app, "support@acme.test", DomainStatus.Verified);
@@ -321,6 +355,41 @@ public sealed class OutboundMailTests : IAsyncLifetime
     private sealed record TestResponse(string Status, string Detail);
     private sealed record HistoryItem(string Kind, string Status, string To, string? Detail);
     private sealed record Problem(string Title);
+
+    /// <summary>
+    /// Holds the first command that names <paramref name="table"/> until a second one arrives (or 2 s pass, as when
+    /// the database itself lets only one writer in), so two requests are inside the same step together.
+    /// </summary>
+    private sealed class Rendezvous(string table) : DbCommandInterceptor
+    {
+        private int _arrived;
+        private readonly TaskCompletionSource _both = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool Met => _both.Task.IsCompleted;
+
+        private async Task MeetAsync(DbCommand command)
+        {
+            if (!command.CommandText.Contains(table, StringComparison.Ordinal))
+                return;
+            if (Interlocked.Increment(ref _arrived) >= 2)
+                _both.TrySetResult();
+            await Task.WhenAny(_both.Task, Task.Delay(TimeSpan.FromSeconds(2)));
+        }
+
+        public override async ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command,
+            CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
+        {
+            await MeetAsync(command);
+            return result;
+        }
+
+        public override async ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(DbCommand command,
+            CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
+        {
+            await MeetAsync(command);
+            return result;
+        }
+    }
 }
 
 internal static class StreamExtensions
