@@ -283,15 +283,8 @@ public sealed class OutboundMailTests : IAsyncLifetime
         var meeting = new Rendezvous("AttachmentContents");
 
         // Two operators' replies, each with its own context, meeting where they store the file's content.
-        async Task<ReplyResult> ReplyAsync(string text)
-        {
-            await using var scope = _app.Services.CreateAsyncScope();
-            var services = scope.ServiceProvider;
-            await using var db = new AppDbContext(_app.Database.Configure(new DbContextOptionsBuilder<AppDbContext>()).AddInterceptors(meeting).Options);
-            var replies = new ReplyService(db, services.GetRequiredService<OutboundComposer>(), services.GetRequiredService<RelayClient>(),
-                services.GetRequiredService<OutboxSignal>(), services.GetRequiredService<ChangeNotifier>(), TimeProvider.System);
-            return await replies.QueueReplyAsync(ticket.Id, text, [new ReplyAttachment("terms.pdf", "application/pdf", pdf)], null);
-        }
+        Task<ReplyResult> ReplyAsync(string text) =>
+            MailSeed.ReplyWithAsync(_app, ticket.Id, text, [new ReplyAttachment("terms.pdf", "application/pdf", pdf)], meeting);
         var results = await Task.WhenAll(Task.Run(() => ReplyAsync("From Ann.")), Task.Run(() => ReplyAsync("From Ben.")));
 
         Assert.All(results, r => Assert.Null(r.Error));

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using ConnectiveOne.Core.Addresses;
 using ConnectiveOne.Core.Dns;
+using ConnectiveOne.Core.Events;
 using ConnectiveOne.Core.Outbound;
 using ConnectiveOne.Core.Persistence;
 using ConnectiveOne.Core.Threading;
@@ -9,6 +10,7 @@ using ConnectiveOne.Core.Tickets;
 using ConnectiveOne.Tests.Dns;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ConnectiveOne.Tests.TestSupport;
@@ -134,6 +136,21 @@ public static class MailSeed
             }
             await Task.Delay(100);
         }
+    }
+
+    /// <summary>
+    /// An operator's reply through the app's <see cref="ReplyService"/>, on a context of its own with
+    /// <paramref name="interceptors"/> (to hold it at a chosen step while something else happens).
+    /// </summary>
+    public static async Task<ReplyResult> ReplyWithAsync(TestApp app, long ticketId, string text, IReadOnlyList<ReplyAttachment> files,
+        params IInterceptor[] interceptors)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var services = scope.ServiceProvider;
+        await using var db = new AppDbContext(app.Database.Configure(new DbContextOptionsBuilder<AppDbContext>()).AddInterceptors(interceptors).Options);
+        var replies = new ReplyService(db, services.GetRequiredService<OutboundComposer>(), services.GetRequiredService<RelayClient>(),
+            services.GetRequiredService<OutboxSignal>(), services.GetRequiredService<ChangeNotifier>(), TimeProvider.System);
+        return await replies.QueueReplyAsync(ticketId, text, files, null);
     }
 
     public static Task<OutboundMail> WaitForOutboxAsync(TestApp app, Func<OutboundMail, bool> done, Func<OutboundMail, bool>? which = null) =>

@@ -93,6 +93,16 @@ public sealed class TestDatabase : IAsyncDisposable
         await command.ExecuteNonQueryAsync();
     }
 
+    /// <summary>On PostgreSQL, whether a session on this database is waiting for a row or table lock now.</summary>
+    public async Task<bool> SomeoneWaitsForALockAsync()
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString ?? throw new InvalidOperationException("Only PostgreSQL has lock waits to see."));
+        await connection.OpenAsync();
+        await using var query = new NpgsqlCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()", connection);
+        return (long)(await query.ExecuteScalarAsync())! > 0;
+    }
+
     /// <summary>
     /// Everything the database holds, as text, to search for secrets: the SQLite file and its WAL as bytes; on
     /// PostgreSQL every row of every table of ours.

@@ -11,7 +11,7 @@ namespace ConnectiveOne.Core.Inbound.Intake;
 internal sealed class IntakeBatch
 {
     private readonly Dictionary<long, Ticket> _tickets = [];
-    private readonly Dictionary<long, (Ticket Ticket, bool Reopened)> _changed = [];
+    private readonly Dictionary<long, (Ticket Ticket, bool Reopened, int Added)> _changed = [];
     private readonly Dictionary<(Guid AddressId, string DedupKey), TicketMessage> _byDedupKey = [];
     private readonly List<TicketMessage> _messages = [];
 
@@ -28,11 +28,12 @@ internal sealed class IntakeBatch
     public void Touch(Ticket ticket, bool reopened)
     {
         _tickets[ticket.Id] = ticket;
-        _changed[ticket.Id] = (ticket, reopened || (_changed.TryGetValue(ticket.Id, out var before) && before.Reopened));
+        var before = _changed.GetValueOrDefault(ticket.Id);
+        _changed[ticket.Id] = (ticket, reopened || before.Reopened, before.Added + 1);
     }
 
-    /// <summary>Tickets to write at the end of the batch, and whether a reply reopened them.</summary>
-    public IEnumerable<(Ticket Ticket, bool Reopened)> Changed => _changed.Values;
+    /// <summary>Tickets to write at the end of the batch, whether a reply reopened them, and how many messages they got.</summary>
+    public IEnumerable<(Ticket Ticket, bool Reopened, int Added)> Changed => _changed.Values;
 
     public void AddMessage(TicketMessage message)
     {

@@ -48,12 +48,14 @@ internal sealed class IntakeRows : IAsyncDisposable
         _insertRaw = Statement.Insert(connection, sql, Entity<RawMessage>());
         _insertAttachment = Statement.Insert(connection, sql, Entity<MessageAttachment>());
         _insertContent = Statement.Insert(connection, sql, Entity<AttachmentContent>(), ifMissing: true);
-        _ticketActivity = Statement.Update(connection, sql, Entity<Ticket>(), nameof(Ticket.MessageCount), nameof(Ticket.LastMessageAt));
-        _ticketReopened = Statement.Update(connection, sql, Entity<Ticket>(), nameof(Ticket.MessageCount), nameof(Ticket.LastMessageAt), nameof(Ticket.Status));
-        _messageHtml = Statement.Update(connection, sql, Entity<TicketMessage>(), nameof(TicketMessage.Html));
-        _addressSeen = Statement.Update(connection, sql, Entity<CorporateAddress>(), nameof(CorporateAddress.LastReceivedAt));
-        _addressForwarding = Statement.Update(connection, sql, Entity<CorporateAddress>(), nameof(CorporateAddress.LastReceivedAt),
-            nameof(CorporateAddress.Forwarding), nameof(CorporateAddress.ForwardingDetail), nameof(CorporateAddress.ForwardingTestToken));
+        // The count is added to, not written: a reply or another node's mail may have counted since the batch read it.
+        _ticketActivity = Statement.Update(connection, sql, Entity<Ticket>(), [nameof(Ticket.LastMessageAt)], addTo: nameof(Ticket.MessageCount));
+        _ticketReopened = Statement.Update(connection, sql, Entity<Ticket>(), [nameof(Ticket.LastMessageAt), nameof(Ticket.Status)],
+            addTo: nameof(Ticket.MessageCount));
+        _messageHtml = Statement.Update(connection, sql, Entity<TicketMessage>(), [nameof(TicketMessage.Html)]);
+        _addressSeen = Statement.Update(connection, sql, Entity<CorporateAddress>(), [nameof(CorporateAddress.LastReceivedAt)]);
+        _addressForwarding = Statement.Update(connection, sql, Entity<CorporateAddress>(), [nameof(CorporateAddress.LastReceivedAt),
+            nameof(CorporateAddress.Forwarding), nameof(CorporateAddress.ForwardingDetail), nameof(CorporateAddress.ForwardingTestToken)]);
     }
 
     private DbTransaction Transaction => _db.Database.CurrentTransaction?.GetDbTransaction()
@@ -83,8 +85,9 @@ internal sealed class IntakeRows : IAsyncDisposable
     /// <summary>Inserts attachment content unless a row with its SHA-256 is there already (stored earlier, or by another message).</summary>
     public Task InsertAsync(AttachmentContent content) => _insertContent.ExecuteAsync(content, Transaction);
 
-    /// <summary>Writes a changed ticket's count and activity time, and its status when a reply reopened it.</summary>
-    public Task UpdateAsync(Ticket ticket, bool reopened) => (reopened ? _ticketReopened : _ticketActivity).ExecuteAsync(ticket, Transaction);
+    /// <summary>Adds <paramref name="added"/> messages to a changed ticket's count and writes its activity time, and its status when a reply reopened it.</summary>
+    public Task UpdateAsync(Ticket ticket, bool reopened, int added) =>
+        (reopened ? _ticketReopened : _ticketActivity).ExecuteAsync(ticket, Transaction, added);
 
     /// <summary>Writes the message's <see cref="TicketMessage.Html"/> (inline images resolved once attachment ids are known).</summary>
     public Task UpdateHtmlAsync(TicketMessage message) => _messageHtml.ExecuteAsync(message, Transaction);
@@ -202,18 +205,20 @@ internal sealed class IntakeRows : IAsyncDisposable
     {
         private readonly DbCommand _command;
         private readonly Column[] _columns;
+        private readonly Column? _addend;
         private readonly bool _returnsKey;
         private readonly bool _mayWriteNothing;
 
         private readonly record struct Column(string Name, string ParameterName, IClrPropertyGetter Getter, RelationalTypeMapping Mapping, bool Nullable);
 
-        private Statement(DbConnection connection, string text, Column[] columns, bool returnsKey, bool mayWriteNothing = false)
+        private Statement(DbConnection connection, string text, Column[] columns, bool returnsKey, bool mayWriteNothing = false, Column? addend = null)
         {
             _command = connection.CreateCommand();
             _command.CommandText = text;
             _columns = columns;
             _returnsKey = returnsKey;
             _mayWriteNothing = mayWriteNothing;
+            _addend = addend;
         }
 
         /// <summary>
@@ -238,27 +243,40 @@ internal sealed class IntakeRows : IAsyncDisposable
             return new Statement(connection, text.ToString(), columns, generated && !ifMissing, ifMissing);
         }
 
-        /// <summary><c>UPDATE t SET these columns WHERE key = …</c>.</summary>
-        public static Statement Update(DbConnection connection, ISqlGenerationHelper sql, IEntityType entity, params string[] propertyNames)
+        /// <summary>
+        /// <c>UPDATE t SET these columns[, addTo = addTo + @n] WHERE key = …</c>: <paramref name="addTo"/> is added to
+        /// in the database (the amount given to <see cref="ExecuteAsync"/>), so concurrent writers' additions all count.
+        /// </summary>
+        public static Statement Update(DbConnection connection, ISqlGenerationHelper sql, IEntityType entity, string[] propertyNames, string? addTo = null)
         {
-            var properties = propertyNames.Select(n => entity.FindProperty(n) ?? throw new InvalidOperationException($"{entity.DisplayName()}.{n} is not mapped."))
-                .Append(SingleKey(entity)).ToList();
+            IProperty Property(string name) => entity.FindProperty(name) ?? throw new InvalidOperationException($"{entity.DisplayName()}.{name} is not mapped.");
+            var properties = propertyNames.Select(Property).Append(SingleKey(entity)).ToList();
             var columns = properties.Select((p, i) => ColumnOf(sql, p, i)).ToArray();
-            var text = new StringBuilder("UPDATE ").Append(Table(sql, entity)).Append(" SET ")
-                .AppendJoin(", ", columns[..^1].Select((c, i) => $"{sql.DelimitIdentifier(properties[i].GetColumnName())} = {sql.GenerateParameterNamePlaceholder(c.Name)}"))
+            var assignments = columns[..^1].Select((c, i) => $"{sql.DelimitIdentifier(properties[i].GetColumnName())} = {sql.GenerateParameterNamePlaceholder(c.Name)}").ToList();
+            Column? addend = null;
+            if (addTo is not null)
+            {
+                var counter = Property(addTo);
+                addend = ColumnOf(sql, counter, columns.Length);
+                var name = sql.DelimitIdentifier(counter.GetColumnName());
+                assignments.Add($"{name} = {name} + {sql.GenerateParameterNamePlaceholder(addend.Value.Name)}");
+            }
+            var text = new StringBuilder("UPDATE ").Append(Table(sql, entity)).Append(" SET ").AppendJoin(", ", assignments)
                 .Append(" WHERE ").Append(sql.DelimitIdentifier(properties[^1].GetColumnName()))
                 .Append(" = ").Append(sql.GenerateParameterNamePlaceholder(columns[^1].Name));
-            return new Statement(connection, text.ToString(), columns, returnsKey: false);
+            return new Statement(connection, text.ToString(), columns, returnsKey: false, addend: addend);
         }
 
-        /// <summary>Runs the statement for <paramref name="entity"/>; returns the generated key, or 0.</summary>
-        public async Task<long> ExecuteAsync(object entity, DbTransaction transaction)
+        /// <summary>Runs the statement for <paramref name="entity"/> (adding <paramref name="amount"/> where it adds); returns the generated key, or 0.</summary>
+        public async Task<long> ExecuteAsync(object entity, DbTransaction transaction, int amount = 0)
         {
             var none = CancellationToken.None; // a started batch finishes; its senders wait for the answer
             _command.Transaction = transaction;
             _command.Parameters.Clear();
             foreach (var column in _columns)
                 _command.Parameters.Add(column.Mapping.CreateParameter(_command, column.ParameterName, column.Getter.GetClrValueUsingContainingEntity(entity), column.Nullable));
+            if (_addend is { } addend)
+                _command.Parameters.Add(addend.Mapping.CreateParameter(_command, addend.ParameterName, amount, nullable: false));
             PostgresTextInterceptor.CleanParameters(_command);
             if (_returnsKey)
                 return Convert.ToInt64(await _command.ExecuteScalarAsync(none), System.Globalization.CultureInfo.InvariantCulture);

@@ -176,8 +176,8 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, ChangeNotifier not
                 outcomes.Add(deliveriesOfItem);
             }
             var built = Stopwatch.GetTimestamp();
-            foreach (var (ticket, reopened) in state.Batch.Changed)
-                await rows.UpdateAsync(ticket, reopened);
+            foreach (var (ticket, reopened, added) in state.Batch.Changed)
+                await rows.UpdateAsync(ticket, reopened, added);
             foreach (var address in addresses.Values.Where(a => a.Seen))
                 await rows.UpdateAsync(address.Address, address.ForwardingChanged);
             var written = Stopwatch.GetTimestamp();
