@@ -4,8 +4,6 @@ using ConnectiveOne.Core.Persistence;
 using ConnectiveOne.Core.Threading;
 using ConnectiveOne.Core.Tickets;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Storage;
 using MimeKit;
 
 namespace ConnectiveOne.Core.Outbound;
@@ -99,8 +97,8 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Rel
             // Content is shared by SHA-256 and added only when missing, by the insert itself as intake does: on PostgreSQL
             // two replies (on two nodes) adding the same new file at once both succeed; "look, then add" let the second
             // fail on the key.
-            foreach (var content in files.Zip(stored, (f, a) => (a.Sha256, f.Content)).DistinctBy(c => c.Sha256))
-                await InsertContentIfMissingAsync(content.Sha256, content.Content, ct);
+            foreach (var content in files.Zip(stored, (f, a) => new AttachmentContent { Sha256 = a.Sha256, Bytes = f.Content }).DistinctBy(c => c.Sha256))
+                await db.InsertIfMissingAsync(content, ct);
             db.Messages.Add(reply);
             await db.SaveChangesAsync(ct);
             await db.CountMessageAsync(ticket.Id, lastMessageAt: now, ct);
@@ -129,16 +127,6 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Rel
         // messageAdded carries the ticket id, like ticketCreated/ticketUpdated: open views refresh that ticket.
         notifier.Publish(new ChangeEvent(ChangeKind.MessageAdded, ticket.Id.ToString(), $"Reply queued on #{ticket.Id}"));
         return new ReplyResult(reply.Id, null);
-    }
-
-    private Task<int> InsertContentIfMissingAsync(string sha256, byte[] bytes, CancellationToken ct)
-    {
-        var entity = db.Model.FindEntityType(typeof(AttachmentContent))!;
-        var sql = db.GetService<ISqlGenerationHelper>();
-        string Column(string property) => sql.DelimitIdentifier(entity.FindProperty(property)!.GetColumnName());
-        var insert = $"INSERT INTO {sql.DelimitIdentifier(entity.GetTableName()!)} " +
-            $"({Column(nameof(AttachmentContent.Sha256))}, {Column(nameof(AttachmentContent.Bytes))}) VALUES ({{0}}, {{1}}) ON CONFLICT DO NOTHING";
-        return db.Database.ExecuteSqlRawAsync(insert, [sha256, bytes], ct);
     }
 }
 

@@ -3,8 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using ConnectiveOne.Core.Persistence;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -73,14 +71,7 @@ public sealed class MailgunVerifier(IOptions<ConnectiveOneOptions> options, ISer
         var swept = Interlocked.Read(ref _sweptAtTicks);
         if (now.UtcTicks - swept >= MaxAge.Ticks && Interlocked.CompareExchange(ref _sweptAtTicks, now.UtcTicks, swept) == swept)
             await db.MailgunTokens.Where(t => t.ExpiresAt < now).ExecuteDeleteAsync(ct);
-        var entity = db.Model.FindEntityType(typeof(MailgunToken))!;
-        var sql = db.GetService<ISqlGenerationHelper>();
-        // Identifiers from the model, delimited for the provider; the values are bound as parameters.
-        var insert = $"INSERT INTO {sql.DelimitIdentifier(entity.GetTableName()!)} " +
-            $"({sql.DelimitIdentifier(nameof(MailgunToken.Token))}, {sql.DelimitIdentifier(nameof(MailgunToken.ExpiresAt))}) " +
-            "VALUES ({0}, {1}) ON CONFLICT DO NOTHING";
         // One insert decides: the primary key lets exactly one node (or request) have the token.
-        var inserted = await db.Database.ExecuteSqlRawAsync(insert, [token, (now + 2 * MaxAge).UtcTicks], ct);
-        return inserted == 1;
+        return await db.InsertIfMissingAsync(new MailgunToken { Token = token, ExpiresAt = now + 2 * MaxAge }, ct);
     }
 }
