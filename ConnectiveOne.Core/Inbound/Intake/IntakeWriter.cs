@@ -368,7 +368,7 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, ChangeNotifier not
         if (decision.TicketId is { } ticketKey && await FindTicketAsync(state, ticketKey) is { } found)
         {
             ticket = found;
-            ticket.MessageCount++;
+            // The count is not bumped here: the batch counts what it adds (Touch) and the update adds that in the database.
             if (now > ticket.LastMessageAt)
                 ticket.LastMessageAt = now;
             if (ticket.Status == TicketStatus.Resolved && !m.IsAutomatic)
