@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test, once per database in C1_TEST_DATABASES (default "sqlite"; "sqlite postgres" runs both passes).
-# Installs what the tests need first (with apt, when missing and this runs as root): Debian's Chromium for the browser
-# tests, redis-server for the Redis tests, and for the PostgreSQL pass Debian's postgresql, of which a throw-away
-# server is started on a free loopback port and removed at the end. Extra arguments go to `dotnet test`.
+# Installs what the tests need first (with apt, when missing and this runs as root, saying so before it does):
+# Debian's Chromium for the browser tests, redis-server for the Redis tests, and for the PostgreSQL pass Debian's
+# postgresql, of which a throw-away server is started on a free loopback port and removed at the end.
+# C1_NO_APT=1: install nothing; report what is missing and exit 1 if anything is. Extra arguments go to `dotnet test`.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -12,26 +13,28 @@ databases=${C1_TEST_DATABASES:-sqlite}
 export DOTNET_TieredPGO=${DOTNET_TieredPGO:-0}
 is_root() { [ "$(id -u)" = 0 ]; }
 
-# apt_install <package>: apt-get install, as root; otherwise says what is missing and fails.
-apt_install() {
-  if is_root && command -v apt-get >/dev/null; then
-    echo "Installing $1 for the tests (apt-get install $1)..."
-    if [ -z "${apt_updated:-}" ]; then apt-get update -qq; apt_updated=1; fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
-  else
-    echo "$1 is missing: install Debian's '$1' package (as root: apt-get install $1)." >&2
-    return 1
-  fi
-}
+# What the tests need from Debian, found missing now: Chromium for the browser tests (unless CHROMIUM_PATH names one),
+# redis-server for the Redis tests (unless C1_TEST_REDIS names a server), and for the PostgreSQL pass postgresql
+# (unless C1_TEST_POSTGRES names a server of your own).
+missing=()
+if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then missing+=(chromium); fi
+if [ -z "${C1_TEST_REDIS:-}" ] && ! command -v redis-server >/dev/null; then missing+=(redis-server); fi
+if [[ " $databases " == *" postgres "* ]] && [ -z "${C1_TEST_POSTGRES:-}" ] \
+  && ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then missing+=(postgresql); fi
 
-if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
-  apt_install chromium || {
-    echo "Or set CHROMIUM_PATH to a Chromium executable. The browser tests cannot run without it." >&2
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "${C1_NO_APT:-}" = 1 ] || ! is_root || ! command -v apt-get >/dev/null; then
+    # Only a report: nothing is installed.
+    echo "Missing for the tests: ${missing[*]}. Install Debian's packages (as root: apt-get install ${missing[*]})," >&2
+    echo "or point CHROMIUM_PATH / C1_TEST_REDIS / C1_TEST_POSTGRES at your own." >&2
     exit 1
-  }
+  fi
+  # Said before anything is installed; C1_NO_APT=1 turns this into the report above.
+  echo "test.sh will now install with apt-get (as root): ${missing[*]}. Set C1_NO_APT=1 to only report what is missing."
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  echo "Installed: ${missing[*]}"
 fi
-# The Redis tests start their own redis-server unless C1_TEST_REDIS names one.
-if [ -z "${C1_TEST_REDIS:-}" ] && ! command -v redis-server >/dev/null; then apt_install redis-server; fi
 
 pg_dir=""
 cleanup() {
@@ -49,11 +52,7 @@ as_pg() { if is_root; then runuser -u postgres -- "$@"; else "$@"; fi; }
 # Starts a throw-away PostgreSQL in a temp folder on a free loopback port and exports C1_TEST_POSTGRES.
 start_postgres() {
   if [ -n "${C1_TEST_POSTGRES:-}" ]; then return 0; fi # a server of your own
-  pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-  if [ -z "$pg_bin" ]; then
-    apt_install postgresql
-    pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-  fi
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1) # installed above when missing
   pg_dir=$(mktemp -d /tmp/c1-test-pg.XXXXXX)
   chmod 755 "$pg_dir"
   if is_root; then chown postgres "$pg_dir"; fi
