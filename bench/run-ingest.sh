@@ -4,12 +4,18 @@
 # Usage: bench/run-ingest.sh [RUNS=3]
 #   PEER=0 skips smtp4dev; PUB=DIR publishes elsewhere; SERVER_ENV="K=V ..." adds environment to ConnectiveOne
 #   (e.g. the Debug timing breakdown: SERVER_ENV="Serilog__MinimumLevel__Override__ConnectiveOne.Core.Inbound.Intake.IntakeWriter=Debug").
-# Needs: /work/shared/bench (or SHARED_BENCH=...), and smtp4dev once:
+# Needs: ../shared/bench beside the repository (or SHARED_BENCH=...), and smtp4dev once:
 #   dotnet tool install --tool-path /tmp/smtp4dev-tool Rnwood.Smtp4dev --version 3.15.0
 set -uo pipefail
 RUNS=${1:-3}
 repo=$(cd "$(dirname "$0")/.." && pwd)
-shared=${SHARED_BENCH:-$repo/../shared/bench}; [ -d "$shared" ] || shared=/work/shared/bench
+# The shared load tools sit beside the repository (<repo>/../shared/bench), or where SHARED_BENCH says.
+shared=${SHARED_BENCH:-$repo/../shared/bench}
+if [ ! -f "$shared/build.sh" ] || [ ! -f "$shared/lib.sh" ] || [ ! -d "$shared/load" ] || [ ! -d "$shared/gen" ]; then
+  echo "The shared bench tools were not found in '$shared' (it needs build.sh, lib.sh, load/ and gen/)." >&2
+  echo "Put the project's shared/ folder beside the repository ($(dirname "$repo")/shared), or set SHARED_BENCH to its bench/ folder." >&2
+  exit 2
+fi
 [ -f /tmp/c1-bench/load/bin/Release/net10.0/Load.dll ] && [ -f /tmp/bench-data/manifest.tsv ] || bash "$shared/build.sh"
 source /tmp/c1-bench/lib.sh
 pub=${PUB:-/tmp/c1-ingest-publish}

@@ -8,7 +8,13 @@
 set -uo pipefail
 RUNS=${1:-1}
 repo=$(cd "$(dirname "$0")/.." && pwd)
-shared=${SHARED_BENCH:-$repo/../shared/bench}; [ -d "$shared" ] || shared=/work/shared/bench
+# The shared load tools sit beside the repository (<repo>/../shared/bench), or where SHARED_BENCH says.
+shared=${SHARED_BENCH:-$repo/../shared/bench}
+if [ ! -f "$shared/build.sh" ] || [ ! -f "$shared/lib.sh" ] || [ ! -d "$shared/load" ] || [ ! -d "$shared/gen" ]; then
+  echo "The shared bench tools were not found in '$shared' (it needs build.sh, lib.sh, load/ and gen/)." >&2
+  echo "Put the project's shared/ folder beside the repository ($(dirname "$repo")/shared), or set SHARED_BENCH to its bench/ folder." >&2
+  exit 2
+fi
 [ -f /tmp/c1-bench/load/bin/Release/net10.0/Load.dll ] && [ -f /tmp/bench-data/manifest.tsv ] || bash "$shared/build.sh"
 source /tmp/c1-bench/lib.sh
 pub=${PUB:-/tmp/c1-ingest-publish}
