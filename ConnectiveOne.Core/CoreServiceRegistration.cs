@@ -1,12 +1,14 @@
 using ConnectiveOne.Core.Accounts;
 using ConnectiveOne.Core.Addresses;
 using ConnectiveOne.Core.Bots;
+using ConnectiveOne.Core.Dns;
 using ConnectiveOne.Core.Events;
 using ConnectiveOne.Core.Inbound;
 using ConnectiveOne.Core.Nodes;
 using ConnectiveOne.Core.Outbound;
 using ConnectiveOne.Core.Persistence;
 using ConnectiveOne.Core.Tickets;
+using MailKit.Security;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,6 +24,8 @@ public static class CoreServiceRegistration
     /// </summary>
     public static IServiceCollection AddConnectiveOneCore(this IServiceCollection services)
     {
+        // The whole ConnectiveOne section is bound once, here, and every rule on it is checked here at start.
+        // Features read IOptions<ConnectiveOneOptions>; DNS keeps IOptions<DnsOptions>, a view of the same binding.
         services.AddOptions<ConnectiveOneOptions>()
             .BindConfiguration(ConnectiveOneOptions.Section)
             .ValidateDataAnnotations()
@@ -30,7 +34,18 @@ public static class CoreServiceRegistration
                 "ConnectiveOne:WorkLease must be more than twice ConnectiveOne:Outbound:Timeout, so a delivery ends within its lease.")
             .Validate(o => o.Database.Provider != DatabaseProvider.Postgres || o.Database.HasConnectionString, DatabaseOptions.MissingConnectionString)
             .Validate(o => o.Database.Provider != DatabaseProvider.Sqlite || !o.Database.HasConnectionString, DatabaseOptions.StrayConnectionString)
+            .Validate(o => Enum.TryParse<SecureSocketOptions>(o.Outbound.Security, ignoreCase: true, out _),
+                "ConnectiveOne:Outbound:Security must be None, StartTls, SslOnConnect or Auto.")
+            .Validate(o => RetrySchedule.TryParse(o.Outbound.RetryDelays, o.Outbound.GiveUpAfter, out _),
+                "ConnectiveOne:Outbound:RetryDelays must be comma-separated durations such as 00:01:00,00:05:00, and GiveUpAfter positive.")
+            .Validate(o => o.Outbound.Timeout > TimeSpan.Zero && o.Outbound.PollInterval > TimeSpan.Zero,
+                "ConnectiveOne:Outbound:Timeout and PollInterval must be positive.")
+            .Validate(o => DnsOptions.TryParseServers(o.Dns.Servers),
+                "ConnectiveOne:Dns:Servers must be a comma-separated list of IP addresses with optional ports, like 192.0.2.53:53.")
+            .Validate(o => o.Dns.Recheck.Parallelism > 0 && o.Dns.Recheck.BatchSize > 0 && o.Dns.Recheck.PollInterval > TimeSpan.Zero
+                && o.Dns.Recheck.FastInterval > TimeSpan.Zero, "ConnectiveOne:Dns:Recheck intervals, Parallelism and BatchSize must be positive.")
             .ValidateOnStart();
+        services.AddSingleton<IOptions<DnsOptions>>(sp => Options.Create(sp.GetRequiredService<IOptions<ConnectiveOneOptions>>().Value.Dns));
         services.AddSingleton(TimeProvider.System);
 
         services.AddDbContext<AppDbContext>((sp, db) =>
@@ -61,7 +76,8 @@ public static class CoreServiceRegistration
         services.AddHostedService<DatabaseMigrator>();
         services.AddHostedService<SqliteCheckpointer>();
         services.AddHostedService<AccountBootstrapper>();
-        services.AddAddressesAndDomains();
+        services.AddAddresses();
+        services.AddDns();
         services.AddInbound();
         services.AddTickets();
         services.AddOutbound();

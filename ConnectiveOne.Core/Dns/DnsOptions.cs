@@ -47,4 +47,18 @@ public sealed class DnsOptions
 
         return endpoints;
     }
+
+    /// <summary>Whether <see cref="ParseServers"/> accepts <paramref name="servers"/> (for validation at start).</summary>
+    public static bool TryParseServers(string? servers)
+    {
+        try
+        {
+            ParseServers(servers);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
 }

@@ -1,13 +1,12 @@
 using ConnectiveOne.Core.Inbound.Intake;
 using ConnectiveOne.Core.Inbound.Smtp;
-using ConnectiveOne.Core.Tickets;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ConnectiveOne.Core.Inbound;
 
 public static class InboundServiceRegistration
 {
-    /// <summary>Intake (prepare + group-commit writer), the SMTP listener, and the ticket queries.</summary>
+    /// <summary>Intake (prepare + group-commit writer) and the SMTP listener.</summary>
     public static IServiceCollection AddInbound(this IServiceCollection services)
     {
         services.AddSingleton<TechnicalAddressLookup>();
@@ -17,7 +16,6 @@ public static class InboundServiceRegistration
         services.AddSingleton<DiskSpaceGuard>();
         services.AddSingleton<SmtpListener>();
         services.AddSingleton<MailgunVerifier>();
-        services.AddScoped<TicketQueries>();
         // The writer starts before the listener, so the first message never waits for it.
         services.AddHostedService(sp => sp.GetRequiredService<IntakeWriter>());
         services.AddHostedService(sp => sp.GetRequiredService<SmtpListener>());

@@ -4,9 +4,10 @@ namespace ConnectiveOne.Core.Tickets;
 
 public static class TicketsServiceRegistration
 {
-    /// <summary>Operators' work on tickets: status and assignment, unread marks, counts, and who is viewing.</summary>
+    /// <summary>Operators' work on tickets: the inbox's queries, status and assignment, unread marks, counts, and who is viewing.</summary>
     public static IServiceCollection AddTickets(this IServiceCollection services)
     {
+        services.AddScoped<TicketQueries>();
         services.AddScoped<TicketCommands>();
         services.AddScoped<TicketReads>();
         services.AddSingleton<TicketCounts>();
