@@ -9,7 +9,6 @@ namespace ConnectiveOne.Tests.Reliability;
 /// with the reason) or refused with a reason. Set <c>C1_SOAK=1</c> for ten times the mutations.
 /// </summary>
 [Trait("Category", "Reliability")]
-[Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
 [RunsLong(30)]
 public sealed class MalformedMimeTests(ITestOutputHelper output)
 {

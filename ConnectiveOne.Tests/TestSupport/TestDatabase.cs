@@ -52,6 +52,7 @@ public sealed class TestDatabase : IAsyncDisposable
     /// <summary>A new database for an app whose data folder is <paramref name="dataDirectory"/>.</summary>
     public static TestDatabase Create(string dataDirectory)
     {
+        DatabaseTraitGuardAttribute.ThrowIfUnused();
         if (!IsPostgres)
             return new TestDatabase(dataDirectory, null, null);
         var name = "c1_" + Guid.NewGuid().ToString("N");
