@@ -12,8 +12,9 @@ namespace ConnectiveOne.Tests.Reliability;
 /// Feeds hostile bytes to the real app: through <see cref="InboundIntake.AcceptAsync"/> (preparer, group-commit
 /// writer, SQLite) or, for throughput, through the <see cref="MessagePreparer"/> alone, timing each message and
 /// counting what became of it. A message must end stored (parsed or as raw bytes with a reason) or refused with
-/// a reason; anything else is a crash. A message that takes over <see cref="Slow"/> is measured again alone, so
-/// a pause of the shared machine is not mistaken for a hang; over <see cref="Hang"/> it counts as hung at once.
+/// a reason; anything else is a crash. A message that takes over <see cref="Slow"/> is measured again the same way
+/// (through intake: accept to commit, to a second address so it is not a duplicate; through the preparer: the
+/// preparer), so a pause of the shared machine is not mistaken for a hang; over <see cref="Hang"/> it counts as hung at once.
 /// </summary>
 public sealed class HostileIntake : IAsyncDisposable
 {
@@ -23,10 +24,14 @@ public sealed class HostileIntake : IAsyncDisposable
 
     private readonly InboundAddress _recipient;
 
-    private HostileIntake(TestApp app, InboundAddress recipient)
+    // Where a slow message goes when it is timed again through intake: not a duplicate there, and not counted.
+    private readonly InboundAddress _retimed;
+
+    private HostileIntake(TestApp app, InboundAddress recipient, InboundAddress retimed)
     {
         App = app;
         _recipient = recipient;
+        _retimed = retimed;
     }
 
     public TestApp App { get; }
@@ -44,10 +49,12 @@ public sealed class HostileIntake : IAsyncDisposable
             ["Serilog:MinimumLevel:Override:ConnectiveOne.Core.Inbound.Intake.InboundIntake"] = "Error",
         });
         var address = await InboundAddresses.AddAsync(app.Services, "hostile@acme.test");
-        return new HostileIntake(app, new InboundAddress(address.Id, address.Email, address.TechnicalAddress));
+        var retimed = await InboundAddresses.AddAsync(app.Services, "retimed@acme.test");
+        return new HostileIntake(app, new InboundAddress(address.Id, address.Email, address.TechnicalAddress),
+            new InboundAddress(retimed.Id, retimed.Email, retimed.TechnicalAddress));
     }
 
-    /// <summary>The whole path: prepare, queue, commit.</summary>
+    /// <summary>The whole path: prepare, queue, commit; timed from accept to commit.</summary>
     public async Task<string> IntakeAsync(string name, byte[] raw)
     {
         var intake = App.Services.GetRequiredService<InboundIntake>();
@@ -76,8 +83,15 @@ public sealed class HostileIntake : IAsyncDisposable
             Counts.Fail(Counts.Crashed, name, outcome);
         }
         Interlocked.Increment(ref Counts.IntakeCount);
-        Time(name, raw, watch.Elapsed);
+        await TimeAsync(name, raw, watch.Elapsed, AcceptAgainAsync);
         return outcome;
+    }
+
+    // Accept to commit once more, for the second address; whatever it answers, the time is what counts here.
+    private async Task AcceptAgainAsync(byte[] raw)
+    {
+        var intake = App.Services.GetRequiredService<InboundIntake>();
+        await Task.Run(() => intake.AcceptAsync(raw, [_retimed], null, "fuzz", CancellationToken.None)).WaitAsync(Hang);
     }
 
     /// <summary>The preparer alone (parse, sanitize, classify, attachments to disk), with intake's size check first.</summary>
@@ -86,7 +100,7 @@ public sealed class HostileIntake : IAsyncDisposable
         var watch = Stopwatch.StartNew();
         var outcome = PrepareOnce(name, raw);
         Interlocked.Increment(ref Counts.PreparedCount);
-        Time(name, raw, watch.Elapsed);
+        TimeAsync(name, raw, watch.Elapsed, PrepareAgainAsync).GetAwaiter().GetResult();
         return outcome;
     }
 
@@ -123,7 +137,11 @@ public sealed class HostileIntake : IAsyncDisposable
         }
     }
 
-    private void Time(string name, byte[] raw, TimeSpan elapsed)
+    private Task PrepareAgainAsync(byte[] raw) => Task.Run(() => App.Services.GetRequiredService<MessagePreparer>()
+        .Prepare(raw, null, [_recipient.Email], CancellationToken.None)).WaitAsync(Hang);
+
+    // A message is slow only when the same path is slow twice: the first time may be a pause of the shared machine.
+    private async Task TimeAsync(string name, byte[] raw, TimeSpan elapsed, Func<byte[], Task> again)
     {
         lock (Counts)
         {
@@ -135,12 +153,17 @@ public sealed class HostileIntake : IAsyncDisposable
         }
         if (elapsed <= Slow)
             return;
-        // Measured again, alone and warm: a message is slow only when it is slow twice.
-        var again = Stopwatch.StartNew();
-        _ = Task.Run(() => App.Services.GetRequiredService<MessagePreparer>()
-            .Prepare(raw, null, [_recipient.Email], CancellationToken.None)).Wait(Hang);
-        if (again.Elapsed > Slow)
-            Counts.Fail(Counts.OverSlow, name, $"{elapsed.TotalSeconds:0.0} s, again {again.Elapsed.TotalSeconds:0.0} s ({raw.Length} bytes)");
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            await again(raw);
+        }
+        catch (Exception)
+        {
+            // Refused, failed or hung: the first time counted that; here only the time counts.
+        }
+        if (watch.Elapsed > Slow)
+            Counts.Fail(Counts.OverSlow, name, $"{elapsed.TotalSeconds:0.0} s, again {watch.Elapsed.TotalSeconds:0.0} s ({raw.Length} bytes)");
     }
 
     /// <summary>What the database holds after intake: stored, of which unparseable, and whether each kept its bytes and reason.</summary>
@@ -148,10 +171,12 @@ public sealed class HostileIntake : IAsyncDisposable
     {
         await using var scope = App.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var stored = await db.Messages.CountAsync(m => m.Direction == MessageDirection.Inbound);
-        var unparseable = await db.Messages.CountAsync(m => (m.Flags & MessageFlags.ParseFailed) != 0);
-        var withoutReason = await db.Messages.CountAsync(m => (m.Flags & MessageFlags.ParseFailed) != 0 && (m.ParseError == null || m.ParseError == ""));
-        var withoutRaw = await db.Messages.CountAsync(m => m.Direction == MessageDirection.Inbound && !db.RawMessages.Any(r => r.MessageId == m.Id));
+        // The counted address only: messages timed again went to the second one.
+        var messages = db.Messages.Where(m => m.AddressId == _recipient.Id);
+        var stored = await messages.CountAsync(m => m.Direction == MessageDirection.Inbound);
+        var unparseable = await messages.CountAsync(m => (m.Flags & MessageFlags.ParseFailed) != 0);
+        var withoutReason = await messages.CountAsync(m => (m.Flags & MessageFlags.ParseFailed) != 0 && (m.ParseError == null || m.ParseError == ""));
+        var withoutRaw = await messages.CountAsync(m => m.Direction == MessageDirection.Inbound && !db.RawMessages.Any(r => r.MessageId == m.Id));
         return (stored, unparseable, withoutReason, withoutRaw);
     }
 
