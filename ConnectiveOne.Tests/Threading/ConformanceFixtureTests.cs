@@ -10,14 +10,32 @@ namespace ConnectiveOne.Tests.Threading;
 /// to tickets as they arrive instead of building trees afterwards, so a fixture's expected thread is read
 /// as "these messages land in one ticket when fed in date order". The fixtures carry no sender; all
 /// messages get the same one, which is what makes JWZ subject merging comparable to our rule 4.
-/// A fixture that does not match is accepted only when a reason computed from its data shows that it
-/// contradicts our model; any other mismatch fails.
+/// A fixture that does not match fails unless it is one of <see cref="Excused"/>: each named, with the reason in
+/// words and the contradiction (computed from the fixture's data) that must be found in it. An excused fixture
+/// that starts to pass fails too, so the list stays exact. Excused: 3 of 37 (docs/THREADING.md).
 /// </summary>
 [Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
 public class ConformanceFixtureTests(ITestOutputHelper output)
 {
     private const string Folder = "thread/mail-threading-conformance";
     private const string Sender = "fixture@example.com";
+
+    /// <summary>The kinds of contradiction between a fixture's expectation and ticket threading.</summary>
+    private enum Contradiction { SharedMessageId, ChildBeforeParent, InReplyToBeforeReferences, SameSenderAndSubject }
+
+    /// <summary>The fixtures we do not pass, each with its own reason; the named contradiction must be in its data.</summary>
+    private static readonly Dictionary<string, (Contradiction Kind, string Reason)> Excused = new()
+    {
+        ["duplicate-message-id-first-wins.json"] = (Contradiction.SharedMessageId,
+            "two messages share a Message-ID and the fixture gives it to the first in input order; a child that names it " +
+            "arrives before that first message, so it already sits in the other one's ticket, and a ticket is never merged afterwards"),
+        ["same-subject-header-threads-not-merged.json"] = (Contradiction.SameSenderAndSubject,
+            "two threads from one sender with the same subject within 30 days are expected apart (the fixtures carry no " +
+            "sender, so all share ours); our rule 4 (sender + subject within 30 days, Chatwoot's order) joins them on purpose"),
+        ["conflicting-references-beat-in-reply-to.json"] = (Contradiction.InReplyToBeforeReferences,
+            "In-Reply-To and References name different threads and RFC 5256 follows References; we follow In-Reply-To " +
+            "first, as our domain reference (Chatwoot) does"),
+    };
 
     private static List<string> FixtureFiles() =>
         Corpus.Files(Folder, "*.json")
@@ -34,17 +52,21 @@ public class ConformanceFixtureTests(ITestOutputHelper output)
         var fixture = Load(file);
         var actual = await RunAsync(fixture);
         var expected = fixture.ExpectedThreads;
-        if (SamePartition(expected, actual))
-            return;
-
-        var reasons = ContradictionReasons(fixture).ToList();
         var message = $"expected {Show(expected)}, got {Show(actual)}";
-        Assert.True(reasons.Count > 0, $"{file}: {message}, and nothing in the fixture contradicts our rules.");
-        output.WriteLine($"{file} does not apply to ticket threading: {string.Join("; ", reasons)} ({message})");
+        if (!Excused.TryGetValue(file, out var excuse))
+        {
+            Assert.True(SamePartition(expected, actual), $"{file}: {message}");
+            return;
+        }
+
+        Assert.False(SamePartition(expected, actual), $"{file} passes now: remove its entry from Excused.");
+        var found = ContradictionReasons(fixture).Where(r => r.Kind == excuse.Kind).Select(r => r.Text).ToList();
+        Assert.True(found.Count > 0, $"{file} is excused for {excuse.Kind}, but its data shows no such contradiction ({message}).");
+        output.WriteLine($"{file} excused: {excuse.Reason}. Found in its data: {string.Join("; ", found.Distinct())} ({message})");
     }
 
     [Fact]
-    public async Task Most_fixtures_apply_and_pass()
+    public async Task Every_fixture_passes_but_the_excused_ones()
     {
         var files = FixtureFiles();
         Assert.Equal(37, files.Count);
@@ -55,8 +77,10 @@ public class ConformanceFixtureTests(ITestOutputHelper output)
             if (SamePartition(fixture.ExpectedThreads, await RunAsync(fixture)))
                 passed.Add(file);
         }
-        output.WriteLine($"{passed.Count}/{files.Count} fixtures pass; skipped: {string.Join(", ", files.Except(passed))}");
-        Assert.True(passed.Count >= 34, $"only {passed.Count} of {files.Count} fixtures pass");
+        var failed = files.Except(passed).Order(StringComparer.Ordinal).ToList();
+        output.WriteLine($"{passed.Count} of {files.Count} fixtures pass; excused {failed.Count}: {string.Join(", ", failed)}");
+        Assert.Equal(Excused.Keys.Order(StringComparer.Ordinal), failed);
+        Assert.Equal(3, Excused.Count); // the number docs/THREADING.md states
     }
 
     private sealed record FixtureMessage(string Id, string? MessageId, string? InReplyTo, IReadOnlyList<string> References, string Subject, DateTimeOffset Date, int Index);
@@ -117,7 +141,7 @@ public class ConformanceFixtureTests(ITestOutputHelper output)
     }
 
     /// <summary>Why a fixture's expectation cannot hold for ticket assignment, derived from the fixture's data.</summary>
-    private static IEnumerable<string> ContradictionReasons(Fixture fixture)
+    private static IEnumerable<(Contradiction Kind, string Text)> ContradictionReasons(Fixture fixture)
     {
         var threadOf = fixture.ExpectedThreads
             .SelectMany((t, i) => t.Select(id => (id, i)))
@@ -125,7 +149,7 @@ public class ConformanceFixtureTests(ITestOutputHelper output)
         var byMessageId = fixture.Input.Where(m => m.MessageId is not null).GroupBy(m => MessageIds.Normalize(m.MessageId!)).ToList();
 
         if (byMessageId.Any(g => g.Count() > 1))
-            yield return "two messages share a Message-ID and the fixture picks the owner by input order; we store one message per Message-ID and go by arrival";
+            yield return (Contradiction.SharedMessageId, "two messages share a Message-ID and the fixture picks the owner by input order; we store one message per Message-ID and go by arrival");
 
         foreach (var child in fixture.Input)
         {
@@ -134,7 +158,7 @@ public class ConformanceFixtureTests(ITestOutputHelper output)
             {
                 var parent = byMessageId.FirstOrDefault(g => g.Key == parentId)?.First();
                 if (parent is not null && parent.Date > child.Date && threadOf[parent.Id] == threadOf[child.Id])
-                    yield return $"'{child.Id}' arrives before its parent '{parent.Id}'; a ticket cannot be merged after the fact";
+                    yield return (Contradiction.ChildBeforeParent, $"'{child.Id}' arrives before its parent '{parent.Id}'; a ticket cannot be merged after the fact");
             }
         }
 
@@ -144,7 +168,7 @@ public class ConformanceFixtureTests(ITestOutputHelper output)
             var irt = MessageIds.Parse(m.InReplyTo).Select(id => byMessageId.FirstOrDefault(g => g.Key == id)?.First()).OfType<FixtureMessage>().FirstOrDefault();
             var lastRef = MessageIds.Parse(m.References).Select(id => byMessageId.FirstOrDefault(g => g.Key == id)?.First()).OfType<FixtureMessage>().LastOrDefault();
             if (irt is not null && lastRef is not null && threadOf[irt.Id] != threadOf[lastRef.Id])
-                yield return $"'{m.Id}' has In-Reply-To and References naming different threads and the fixture follows References; we follow In-Reply-To first";
+                yield return (Contradiction.InReplyToBeforeReferences, $"'{m.Id}' has In-Reply-To and References naming different threads and the fixture follows References; we follow In-Reply-To first");
         }
 
         if (fixture.SubjectMerge)
@@ -157,7 +181,7 @@ public class ConformanceFixtureTests(ITestOutputHelper output)
                     && key == SubjectNormalizer.Normalize(p.b.Subject, true, prefixes).MatchKey
                     && (p.a.Date - p.b.Date).Duration() <= TimeSpan.FromDays(30));
             foreach (var (a, b) in apart)
-                yield return $"'{a.Id}' and '{b.Id}' come from the same sender with the same subject within 30 days but are expected apart; rule 4 joins them";
+                yield return (Contradiction.SameSenderAndSubject, $"'{a.Id}' and '{b.Id}' come from the same sender with the same subject within 30 days but are expected apart; rule 4 joins them");
         }
     }
 
