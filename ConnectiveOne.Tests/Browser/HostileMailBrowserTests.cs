@@ -86,7 +86,8 @@ public sealed class HostileMailBrowserTests(ChromiumFixture chromium) : IAsyncLi
             // Try what an operator might do: click the links.
             foreach (var link in await frame.Locator("a").AllAsync())
                 await link.ClickAsync(new() { Timeout = 2_000 });
-            await op.Page.WaitForTimeoutAsync(500);
+            // The positive signal before "no request": every image of the frame has finished (loaded or refused).
+            await ImagesSettledAsync(frame);
             await op.ScreenshotAsync("hostile-mail-light-1366");
 
             Assert.Null(await op.Page.EvaluateAsync<string?>("window.pwned ?? null"));
@@ -96,8 +97,9 @@ public sealed class HostileMailBrowserTests(ChromiumFixture chromium) : IAsyncLi
             Assert.Equal(0, await frame.Locator("script, form, input, iframe, object, svg, link, [onerror], [onload]").CountAsync());
 
             // The operator asks for images: now, and only now, the remote images load.
-            await op.Page.GetByTestId("show-images").ClickAsync();
-            await op.Page.WaitForTimeoutAsync(1_000);
+            await op.Page.RunAndWaitForRequestAsync(() => op.Page.GetByTestId("show-images").ClickAsync(),
+                request => request.Url.Contains($"{Tracker}/logo.png"));
+            await ImagesSettledAsync(frame);
             lock (outside)
             {
                 Assert.Contains(outside, url => url.Contains($"{Tracker}/logo.png"));
@@ -114,4 +116,9 @@ public sealed class HostileMailBrowserTests(ChromiumFixture chromium) : IAsyncLi
         Assert.Equal("nosniff", response.Headers["x-content-type-options"]);
         Assert.Equal(0, dialogs);
     }
+
+    // Resolves once every <img> of the mail frame is complete (loaded, failed or blocked): the page has finished with them.
+    private static Task ImagesSettledAsync(IFrameLocator frame) =>
+        frame.Locator("img").EvaluateAllAsync<object?>(
+            "imgs => Promise.all(imgs.map(i => i.complete ? null : new Promise(r => { i.addEventListener('load', r); i.addEventListener('error', r); })))");
 }

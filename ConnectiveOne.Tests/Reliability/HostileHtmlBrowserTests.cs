@@ -135,7 +135,8 @@ public sealed class HostileHtmlBrowserTests(ChromiumFixture chromium, ITestOutpu
                         // An invisible link cannot be clicked by a person either.
                     }
                 }
-                await op.Page.WaitForTimeoutAsync(300);
+                // The page has run what the events queued: a rendering frame and a task later (no fixed wait).
+                await op.Page.EvaluateAsync("() => new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)))");
                 if (await op.Page.EvaluateAsync<string?>("window.pwned ?? null") is { } p)
                     pwned.Add($"{subject}: {p}");
             }
@@ -196,8 +197,7 @@ public sealed class HostileHtmlBrowserTests(ChromiumFixture chromium, ITestOutpu
 
         // The HTML file typed image/png, opened as the page itself: Chromium shows an image (or nothing), never runs it.
         var png = attachments.Single(a => a.Name == "photo.png");
-        await op.Page.GotoAsync($"/files/attachments/{png.Id}");
-        await op.Page.WaitForTimeoutAsync(300);
+        await op.Page.GotoAsync($"/files/attachments/{png.Id}"); // returns once the document has loaded
         Assert.Equal("image/png", await op.Page.EvaluateAsync<string>("document.contentType"));
         Assert.Null(await op.Page.EvaluateAsync<string?>("window.pwned ?? null"));
         Assert.Equal(0, await op.Page.EvaluateAsync<int>("document.scripts.length"));
@@ -240,7 +240,16 @@ public sealed class HostileHtmlBrowserTests(ChromiumFixture chromium, ITestOutpu
         {
             // Playwright reports the refused script as an error on some versions; what counts is below.
         }
-        await op.Page.WaitForTimeoutAsync(100);
+        // The positive signal first: the browser reported the refused inline script; then nothing may have run.
+        try
+        {
+            await op.Page.WaitForFunctionAsync("() => (window.__violations || []).some(v => v.startsWith('script-src'))",
+                null, new() { Timeout = 10_000, PollingInterval = 50 });
+        }
+        catch (TimeoutException)
+        {
+            // No report within 10 s: the assertion below says so with the violations seen.
+        }
         var ran = await op.Page.EvaluateAsync<string?>("window.__injected ?? null");
         var violations = await op.Page.EvaluateAsync<string[]>("window.__violations");
         Assert.True(ran is null, $"an inline script ran on {path}");
