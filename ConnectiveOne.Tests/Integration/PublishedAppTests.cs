@@ -8,16 +8,20 @@ namespace ConnectiveOne.Tests.Integration;
 /// The README's publish command gives a self-contained single file that starts from an empty folder
 /// (no SDK needed: it carries its runtime) and serves the health check, the login page and its browser files.
 /// </summary>
-[Trait("Database", "Unused")] // touches no database: runs in the SQLite pass only
+[Trait("Database", "Sqlite")] // the single file on its defaults: SQLite in ./data of the folder it starts in
 [RunsLong(50)]
 public sealed class PublishedAppTests
 {
-    [Fact]
+    [SqliteFact]
     public async Task The_single_file_publish_starts_from_an_empty_folder_and_serves_the_ui()
     {
         var output = Path.Combine(Path.GetTempPath(), "c1-publish", Guid.NewGuid().ToString("N"));
         var empty = Path.Combine(Path.GetTempPath(), "c1-empty", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(empty);
+        // The PATH it starts with: a folder of its own with nothing in it. The single file needs no program from
+        // PATH, and above all no dotnet (which is in /usr/bin on many machines, so "/usr/bin:/bin" would not do).
+        var path = Path.Combine(Path.GetTempPath(), "c1-path", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(path);
         try
         {
             var publish = await RunAsync("dotnet", ["publish", "ConnectiveOne.Console", "-c", "Release", "-r", "linux-x64",
@@ -37,11 +41,12 @@ public sealed class PublishedAppTests
                 {
                     ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
                     ["ConnectiveOne__Smtp__Listen"] = "off",
-                    // No SDK on the path: the single file must carry its runtime.
+                    // No SDK and no runtime to be found: the single file must carry its runtime.
                     ["DOTNET_ROOT"] = "/nonexistent",
-                    ["PATH"] = "/usr/bin:/bin",
+                    ["PATH"] = path,
                 },
             };
+            Assert.DoesNotContain(start.Environment["PATH"]!.Split(':'), dir => File.Exists(Path.Combine(dir, "dotnet")));
             using var process = Process.Start(start)!;
             try
             {
@@ -65,6 +70,7 @@ public sealed class PublishedAppTests
         {
             TryDelete(output);
             TryDelete(empty);
+            TryDelete(path);
         }
     }
 
