@@ -107,6 +107,7 @@ public sealed class MalformedMimeTests(ITestOutputHelper output)
 
     private async Task AssertKeptOrRefusedAsync(HostileIntake hostile, string what)
     {
+        await hostile.RetimeSlowAsync();
         var counts = hostile.Counts;
         var (stored, unparseable, withoutReason, withoutRaw) = await hostile.StoredAsync();
         output.WriteLine($"{what}: {counts}");
