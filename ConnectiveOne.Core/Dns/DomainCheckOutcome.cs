@@ -30,7 +30,8 @@ public static class DomainCheckOutcome
     };
 
     /// <summary>What is stored in <see cref="MailDomain.LastCheckJson"/>.</summary>
-    private sealed record StoredCheck(IReadOnlyList<CheckedRecord> Records, bool DnsDidNotAnswer, string ZoneFile);
+    /// <remarks><c>CheckError</c>: why the last check could not be done at all (the records are those of the check before).</remarks>
+    private sealed record StoredCheck(IReadOnlyList<CheckedRecord> Records, bool DnsDidNotAnswer, string ZoneFile, string? CheckError = null);
 
     /// <summary>The DNS settings of a stored domain: k1 required, k2 prepared for rotation.</summary>
     public static DomainDnsSettings SettingsOf(MailDomain domain, string spfInclude) =>
@@ -75,12 +76,37 @@ public static class DomainCheckOutcome
         return changed;
     }
 
+    /// <summary>
+    /// A check that could not be done at all (<paramref name="reason"/>, in words): status and records stay as they were,
+    /// the reason is shown with the domain, and it is checked again soon rather than holding up the domains behind it.
+    /// </summary>
+    public static void RecordFailure(MailDomain domain, string reason, DateTimeOffset now, RecheckOptions schedule)
+    {
+        var stored = Read(domain) ?? new StoredCheck([], false, "");
+        domain.LastCheckJson = JsonSerializer.Serialize(stored with { CheckError = reason }, _json);
+        domain.NextCheckAt = now + schedule.FastInterval;
+    }
+
+    private static StoredCheck? Read(MailDomain domain)
+    {
+        try
+        {
+            return domain.LastCheckJson is null ? null : JsonSerializer.Deserialize<StoredCheck>(domain.LastCheckJson, _json);
+        }
+        catch (JsonException)
+        {
+            return null; // shown as never checked; the next check writes it anew
+        }
+    }
+
     /// <summary>The domain as last checked (no records before the first check).</summary>
     public static DomainView View(MailDomain domain, DateTimeOffset now, RecheckOptions schedule)
     {
-        var stored = domain.LastCheckJson is null ? null : JsonSerializer.Deserialize<StoredCheck>(domain.LastCheckJson, _json);
+        var stored = Read(domain);
         string? hint = null;
-        if (stored?.DnsDidNotAnswer == true)
+        if (stored?.CheckError is { } error)
+            hint = $"The last check could not be done ({error}); the status shown is the last known one. ConnectiveOne checks again by itself.";
+        else if (stored?.DnsDidNotAnswer == true)
             hint = "The DNS server did not answer, so some records could not be checked; the status shown is the last known one. ConnectiveOne checks again by itself.";
         else if (stored is not null && stored.Records.Any(r => r.Hint == RemovedHint))
             hint = "A record that was verified is gone from DNS. Replies go out from the technical address until it is published again.";

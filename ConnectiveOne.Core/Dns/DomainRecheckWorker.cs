@@ -59,7 +59,7 @@ public sealed class DomainRecheckWorker(
             var names = batch.Select(d => d.Name).ToList();
             await db.DkimKeys.Where(k => names.Contains(k.DomainName)).LoadAsync(cancellationToken);
 
-            var results = new DomainCheckResult?[batch.Count];
+            var results = new (DomainCheckResult? Result, string? Error)[batch.Count];
             await Parallel.ForEachAsync(
                 Enumerable.Range(0, batch.Count),
                 new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, schedule.Parallelism), CancellationToken = cancellationToken },
@@ -69,15 +69,19 @@ public sealed class DomainRecheckWorker(
             var changed = new List<MailDomain>();
             for (var i = 0; i < batch.Count; i++)
             {
-                if (results[i] is { } result)
+                var (result, error) = results[i];
+                try
                 {
-                    if (DomainCheckOutcome.Apply(batch[i], result, now, schedule))
+                    if (result is not null && DomainCheckOutcome.Apply(batch[i], result, now, schedule))
                         changed.Add(batch[i]);
                 }
-                else
+                catch (Exception ex)
                 {
-                    batch[i].NextCheckAt = now + schedule.FastInterval;
+                    logger.LogWarning(ex, "Recording the check of domain {Domain} failed; trying again soon", batch[i].Name);
+                    error = $"{ex.GetType().Name}: {ex.Message}";
                 }
+                if (error is not null)
+                    DomainCheckOutcome.RecordFailure(batch[i], error, now, schedule);
                 WorkLeases.Release(batch[i]);
             }
 
@@ -88,16 +92,18 @@ public sealed class DomainRecheckWorker(
         }
     }
 
-    private async Task<DomainCheckResult?> CheckOneAsync(MailDomain domain, string spfInclude, CancellationToken cancellationToken)
+    /// <summary>The check, or why it could not be done: one domain failing (even with a timeout of its own) is its own failure.</summary>
+    private async Task<(DomainCheckResult? Result, string? Error)> CheckOneAsync(MailDomain domain, string spfInclude,
+        CancellationToken cancellationToken)
     {
         try
         {
-            return await verifier.CheckAsync(DomainCheckOutcome.SettingsOf(domain, spfInclude), cancellationToken);
+            return (await verifier.CheckAsync(DomainCheckOutcome.SettingsOf(domain, spfInclude), cancellationToken), null);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             logger.LogWarning(ex, "Checking domain {Domain} failed; trying again soon", domain.Name);
-            return null;
+            return (null, $"{ex.GetType().Name}: {ex.Message}");
         }
     }
 }

@@ -3,6 +3,7 @@ using System.Text;
 using ConnectiveOne.Core.Addresses;
 using ConnectiveOne.Core.Dns;
 using ConnectiveOne.Core.Persistence;
+using ConnectiveOne.Core.Tickets;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -56,6 +57,20 @@ public sealed class OutboundComposer(AppDbContext db, IDataProtectionProvider pr
             BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
         };
         return new SenderIdentity(new MailboxAddress(null, address.Email), signer);
+    }
+
+    /// <summary>
+    /// Null when a reply can be sent to <paramref name="address"/>; otherwise why not, in words: it is no usable address,
+    /// or it is one of ours (a technical address, or a corporate address whose mail comes straight back in).
+    /// </summary>
+    public async Task<string?> ReplyRecipientProblemAsync(string? address, CancellationToken ct)
+    {
+        if (CustomerAddress.NoReplyAddress(address) is { } problem)
+            return problem;
+        var normalized = address!.Trim().ToLowerInvariant();
+        var own = CustomerAddress.IsOwn(normalized, InboundDomain, [])
+                  || await db.Addresses.AsNoTracking().AnyAsync(a => a.NormalizedEmail == normalized, ct);
+        return own ? $"{address} is one of this helpdesk's own addresses: a reply there would come straight back in, so it is not sent." : null;
     }
 
     /// <summary>A fresh message with From, Date and Message-ID set; pass null for a random id on the inbound domain.</summary>

@@ -9,22 +9,23 @@ using MimeKit;
 namespace ConnectiveOne.Core.Outbound;
 
 /// <summary>
-/// One delivery attempt of one outbox row: sends it through the relay, records the outcome on the row (and on
-/// the ticket message for replies) and publishes <c>deliveryStatusChanged</c>.
+/// One delivery attempt of one outbox row: checks it can be sent at all, sends it through the relay, records the outcome
+/// on the row (and on the ticket message for replies) and publishes <c>deliveryStatusChanged</c>. A row that cannot be
+/// sent (no or an unusable recipient, one of our own addresses, bytes that do not load, a message the mail client
+/// refuses) ends <see cref="DeliveryState.Failed"/> with the reason, like a relay's refusal: it never throws out of here
+/// to stop the outbox for the mail behind it.
 /// </summary>
-public sealed class OutboxDelivery(AppDbContext db, RelayClient relay, RetrySchedule schedule, ChangeNotifier notifier,
-    TimeProvider clock, ILogger<OutboxDelivery> logger)
+public sealed class OutboxDelivery(AppDbContext db, RelayClient relay, OutboundComposer composer, RetrySchedule schedule,
+    ChangeNotifier notifier, TimeProvider clock, ILogger<OutboxDelivery> logger)
 {
+    /// <summary>How much of a reason is kept: relays and exceptions can say a lot.</summary>
+    private const int MaxDetail = 2000;
+
     public async Task<RelayOutcome> DeliverAsync(OutboundMail mail, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        MimeMessage message;
-        using (var bytes = new MemoryStream(mail.Mime, writable: false))
-            message = await MimeMessage.LoadAsync(bytes, ct);
-        var recipients = InternetAddressList.Parse(mail.ToAddress).Mailboxes.ToList();
-
-        var outcome = await relay.SendAsync(message, MailboxAddress.Parse(mail.FromAddress), recipients, ct);
-        if (outcome.Kind != RelayOutcomeKind.NotConfigured)
+        var outcome = await SendAsync(mail, ct);
+        if (outcome.Kind is not (RelayOutcomeKind.NotConfigured or RelayOutcomeKind.Unsendable))
         {
             mail.Attempts++;
             mail.LastAttemptAt = now;
@@ -39,11 +40,14 @@ public sealed class OutboxDelivery(AppDbContext db, RelayClient relay, RetrySche
             case RelayOutcomeKind.PermanentFailure:
                 Set(mail, DeliveryState.Failed, $"The relay refused it: {outcome.Detail}");
                 break;
+            case RelayOutcomeKind.Unsendable:
+                Set(mail, DeliveryState.Failed, $"Not sent: {outcome.Detail}");
+                break;
             case RelayOutcomeKind.NotConfigured when mail.Kind == OutboundKind.Test:
                 Set(mail, DeliveryState.Failed, outcome.Detail);
                 break;
             case RelayOutcomeKind.NotConfigured:
-                mail.Detail = outcome.Detail;
+                mail.Detail = Readable(outcome.Detail);
                 break;
             case RelayOutcomeKind.TemporaryFailure when mail.Kind == OutboundKind.Test:
                 // A test shows what the relay says now; the admin can simply try again.
@@ -57,7 +61,7 @@ public sealed class OutboxDelivery(AppDbContext db, RelayClient relay, RetrySche
                 else
                 {
                     mail.NextAttemptAt = next;
-                    mail.Detail = $"Attempt {mail.Attempts} failed; trying again at {next.Value:yyyy-MM-dd HH:mm} UTC. {outcome.Detail}";
+                    mail.Detail = Readable($"Attempt {mail.Attempts} failed; trying again at {next.Value:yyyy-MM-dd HH:mm} UTC. {outcome.Detail}");
                 }
                 break;
         }
@@ -77,10 +81,73 @@ public sealed class OutboxDelivery(AppDbContext db, RelayClient relay, RetrySche
         return outcome;
     }
 
+    /// <summary>
+    /// Marks a mail whose delivery attempt failed in an unforeseen way (<paramref name="error"/>) as Failed with that
+    /// reason, on a fresh context (the delivery's own may be what failed), so the outbox goes on with the next mail
+    /// rather than claiming this one first again forever.
+    /// </summary>
+    public static async Task RecordFailureAsync(AppDbContext db, Guid mailId, long? ticketMessageId, Exception error, CancellationToken ct)
+    {
+        var detail = Readable($"Not sent: ConnectiveOne could not process this mail ({error.GetType().Name}: {error.Message})");
+        await db.Outbox.Where(m => m.Id == mailId && m.State == DeliveryState.Queued).ExecuteUpdateAsync(set => set
+            .SetProperty(m => m.State, DeliveryState.Failed)
+            .SetProperty(m => m.Detail, detail)
+            .SetProperty(m => m.NextAttemptAt, (DateTimeOffset?)null)
+            .SetProperty(m => m.LeaseOwner, (string?)null)
+            .SetProperty(m => m.LeaseExpiresAt, (DateTimeOffset?)null), ct);
+        if (ticketMessageId is { } messageId)
+            await db.Messages.Where(m => m.Id == messageId).ExecuteUpdateAsync(set => set
+                .SetProperty(m => m.Delivery, DeliveryState.Failed)
+                .SetProperty(m => m.DeliveryDetail, detail), ct);
+    }
+
+    /// <summary>The relay's verdict, or why the mail is <see cref="RelayOutcomeKind.Unsendable"/> before it is asked.</summary>
+    private async Task<RelayOutcome> SendAsync(OutboundMail mail, CancellationToken ct)
+    {
+        // A line break is never part of what we queue: such a value could name more recipients than the one meant.
+        if (mail.ToAddress.Any(char.IsControl) || !InternetAddressList.TryParse(mail.ToAddress, out var list) || list.Mailboxes.ToList() is not { Count: > 0 } recipients)
+            return Unsendable($"no recipient: {CustomerAddress.ProblemWith(mail.ToAddress) ?? $"\"{mail.ToAddress}\" names no mailbox."}");
+        foreach (var recipient in recipients)
+        {
+            // A forwarding test goes to our own corporate address on purpose; a reply there would loop.
+            var problem = mail.Kind == OutboundKind.Reply
+                ? await composer.ReplyRecipientProblemAsync(recipient.Address, ct)
+                : CustomerAddress.ProblemWith(recipient.Address);
+            if (problem is not null)
+                return Unsendable(problem);
+        }
+        if (!MailboxAddress.TryParse(mail.FromAddress, out var sender))
+            return Unsendable($"the sender address \"{mail.FromAddress}\" is not an address.");
+
+        MimeMessage message;
+        try
+        {
+            using var bytes = new MemoryStream(mail.Mime, writable: false);
+            message = await MimeMessage.LoadAsync(bytes, ct);
+        }
+        catch (FormatException e)
+        {
+            return Unsendable($"the stored message cannot be read ({e.Message}).");
+        }
+        return await relay.SendAsync(message, sender, recipients, ct);
+    }
+
+    private static RelayOutcome Unsendable(string reason) => new(RelayOutcomeKind.Unsendable, reason);
+
     private static void Set(OutboundMail mail, DeliveryState state, string detail)
     {
         mail.State = state;
-        mail.Detail = detail;
+        mail.Detail = Readable(detail);
         mail.NextAttemptAt = null;
+    }
+
+    /// <summary>
+    /// One line of printable text within <see cref="MaxDetail"/>: reasons come from relays and exceptions, and a NUL or a
+    /// runaway answer must not make the outcome itself unsavable (PostgreSQL refuses NUL in text).
+    /// </summary>
+    private static string Readable(string text)
+    {
+        var printable = new string(text.Select(c => char.IsControl(c) ? ' ' : c).ToArray()).Trim();
+        return printable.Length <= MaxDetail ? printable : printable[..(MaxDetail - 1)] + "…";
     }
 }

@@ -95,8 +95,31 @@ internal sealed class OutboxWorker(IServiceScopeFactory scopes, OutboxSignal sig
                 // that could run out mid-send and let another node send it too.
                 if (!WorkLeases.HasTimeFor(mail, clock.GetUtcNow(), oneDelivery))
                     break;
-                await delivery.DeliverAsync(mail, ct);
+                await DeliverOneAsync(db, delivery, mail, ct);
             }
+        }
+    }
+
+    /// <summary>
+    /// One mail; if it fails in a way the delivery did not foresee, it is recorded Failed with the reason so the next
+    /// round does not claim it first again (one such mail used to stop every reply, test and forwarding test after it).
+    /// Only a failure to record that, i.e. the database itself, stops this round.
+    /// </summary>
+    private async Task DeliverOneAsync(AppDbContext db, OutboxDelivery delivery, OutboundMail mail, CancellationToken ct)
+    {
+        try
+        {
+            await delivery.DeliverAsync(mail, ct);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            logger.LogError(e, "Outbound {Kind} mail {MailId} could not be processed; it is marked Failed", mail.Kind, mail.Id);
+            // What this mail left unsaved must not ride along with the next mail's save (and fail it too).
+            foreach (var entry in db.ChangeTracker.Entries().Where(entry => entry.State != EntityState.Unchanged).ToList())
+                entry.State = EntityState.Detached;
+            await using var scope = scopes.CreateAsyncScope();
+            await OutboxDelivery.RecordFailureAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), mail.Id,
+                mail.TicketMessageId, e, ct);
         }
     }
 

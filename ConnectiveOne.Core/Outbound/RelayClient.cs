@@ -16,6 +16,8 @@ public enum RelayOutcomeKind
     /// <summary>5xx: the relay refused the mail for good.</summary>
     PermanentFailure,
     NotConfigured,
+    /// <summary>Refused before the relay was asked (no usable recipient, unreadable bytes, refused by the mail client).</summary>
+    Unsendable,
 }
 
 /// <summary>What the relay did with a mail, with its own words (status code and text).</summary>
@@ -83,6 +85,17 @@ public sealed class RelayClient(IOptionsMonitor<ConnectiveOneOptions> options, I
                                       or TimeoutException or ServiceNotConnectedException)
         {
             return Log(new RelayOutcome(RelayOutcomeKind.TemporaryFailure, $"Could not reach {relay.Host}:{relay.Port}: {e.Message}"));
+        }
+        catch (NotSupportedException e)
+        {
+            // The relay lacks something every mail needs (AUTH, STARTTLS, 8BITMIME): a setting to fix, the mail waits.
+            return Log(new RelayOutcome(RelayOutcomeKind.TemporaryFailure, $"{relay.Host} cannot take mail as configured: {e.Message}"));
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException)
+        {
+            // MailKit refused this message or its addresses before sending (e.g. "No recipients have been specified."):
+            // trying again cannot help it, and it must not hold up the mail behind it.
+            return Log(new RelayOutcome(RelayOutcomeKind.Unsendable, $"the mail client refused it: {e.Message}"));
         }
     }
 

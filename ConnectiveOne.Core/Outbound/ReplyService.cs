@@ -35,6 +35,9 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Rel
         var ticket = await db.Tickets.FirstOrDefaultAsync(t => t.Id == ticketId, ct);
         if (ticket is null)
             return ReplyResult.Fail($"There is no ticket #{ticketId}.") with { TicketMissing = true };
+        // Refused here with the reason rather than queued: such a reply could never be delivered.
+        if (await composer.ReplyRecipientProblemAsync(ticket.CustomerEmail, ct) is { } recipientProblem)
+            return ReplyResult.Fail(recipientProblem);
         var address = await db.Addresses.AsNoTracking().FirstAsync(a => a.Id == ticket.AddressId, ct);
         var customerMessage = await db.Messages.AsNoTracking()
             .Where(m => m.TicketId == ticketId && m.Direction == MessageDirection.Inbound)
@@ -54,7 +57,9 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Rel
         }
         var body = new BodyBuilder { TextBody = text ?? "" };
         foreach (var file in files)
-            body.Attachments.Add(file.FileName, file.Content, ContentType.Parse(file.ContentType));
+            // A type the browser or client made up must not fail the reply: the file goes as plain bytes then.
+            body.Attachments.Add(file.FileName, file.Content,
+                ContentType.TryParse(file.ContentType, out var type) ? type : new ContentType("application", "octet-stream"));
         message.Body = body.ToMessageBody();
         var bytes = composer.Finish(message, sender);
 

@@ -34,7 +34,7 @@ public sealed class MessagePreparer(IOptions<ConnectiveOneOptions> options)
         // folded References took it tens of seconds; found by the malformed-MIME fuzzing), so such mail is kept as it
         // came without being parsed. Real headers are far smaller (the corpus' largest, a 135 KB To, stays parsed).
         if (LargestHeaderBytes(raw) is var largest and > MaxHeaderBytes)
-            return Unparsed(raw, envelopeSender, $"A header is {largest / 1024} KB long, more than the {MaxHeaderBytes / 1024} KB that is read.");
+            return Unparsed(raw, envelopeSender, ownAddresses, $"A header is {largest / 1024} KB long, more than the {MaxHeaderBytes / 1024} KB that is read.");
         MimeMessage message;
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
@@ -45,11 +45,11 @@ public sealed class MessagePreparer(IOptions<ConnectiveOneOptions> options)
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                return Unparsed(raw, envelopeSender, $"Parsing took longer than {_parseTimeout.TotalSeconds:0} s.");
+                return Unparsed(raw, envelopeSender, ownAddresses, $"Parsing took longer than {_parseTimeout.TotalSeconds:0} s.");
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                return Unparsed(raw, envelopeSender, $"{ex.GetType().Name}: {ex.Message}");
+                return Unparsed(raw, envelopeSender, ownAddresses, $"{ex.GetType().Name}: {ex.Message}");
             }
         }
 
@@ -60,7 +60,7 @@ public sealed class MessagePreparer(IOptions<ConnectiveOneOptions> options)
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // A structure MimeKit accepted but our reading of it did not: keep the bytes, show them as such.
-            return Unparsed(raw, envelopeSender, $"{ex.GetType().Name}: {ex.Message}");
+            return Unparsed(raw, envelopeSender, ownAddresses, $"{ex.GetType().Name}: {ex.Message}");
         }
     }
 
@@ -73,6 +73,7 @@ public sealed class MessagePreparer(IOptions<ConnectiveOneOptions> options)
         if (!IsKeepableMessageId(messageId))
             messageId = null;
         var from = message.From.Mailboxes.FirstOrDefault();
+        var customer = ChooseCustomer(message, envelopeSender, ownAddresses);
 
         var stored = new List<PreparedAttachment>();
         // TextBody/HtmlBody decode the part on every call: read each once.
@@ -108,6 +109,8 @@ public sealed class MessagePreparer(IOptions<ConnectiveOneOptions> options)
             DedupKey = DedupKeyOf(messageId, raw),
             FromAddress = Cut((from?.Address ?? envelopeSender ?? "").Trim().ToLowerInvariant(), 320)!,
             FromName = Cut(from?.Name, 320),
+            CustomerAddress = customer?.Address.Trim().ToLowerInvariant() ?? "",
+            CustomerName = Cut(customer?.Name, 320),
             To = Cut(message.To.ToString(), MaxHeaderText) ?? "",
             Cc = message.Cc.Count == 0 ? null : Cut(message.Cc.ToString(), MaxHeaderText),
             Subject = Cut(message.Subject, 1000) ?? "",
@@ -158,16 +161,21 @@ public sealed class MessagePreparer(IOptions<ConnectiveOneOptions> options)
         return new PreparedAttachment(Cut(name, 255)!, Cut(contentType, 255)!, AttachmentContent.HashOf(content), contentId, isInline, content);
     }
 
-    private static PreparedMessage Unparsed(byte[] raw, string? envelopeSender, string error) => new()
+    private PreparedMessage Unparsed(byte[] raw, string? envelopeSender, IEnumerable<string> ownAddresses, string error) => new()
     {
         Raw = raw,
         ParseError = Cut(error, 1000),
         EnvelopeSender = envelopeSender,
         DedupKey = DedupKeyOf(null, raw),
         FromAddress = Cut((envelopeSender ?? "").Trim().ToLowerInvariant(), 320)!,
+        CustomerAddress = ChooseCustomer(null, envelopeSender, ownAddresses)?.Address.Trim().ToLowerInvariant() ?? "",
         Subject = "(could not be read)",
         Flags = MessageFlags.ParseFailed,
     };
+
+    // Our own addresses are never the customer: a reply there would come straight back in.
+    private MailboxAddress? ChooseCustomer(MimeMessage? message, string? envelopeSender, IEnumerable<string> ownAddresses) =>
+        CustomerAddress.Choose(message, envelopeSender, a => CustomerAddress.IsOwn(a, _inboundDomain, ownAddresses));
 
     /// <summary>The Message-ID, or for mail without one (or an absurdly long one) a hash of the exact bytes.</summary>
     public static string DedupKeyOf(string? messageId, ReadOnlySpan<byte> raw) =>

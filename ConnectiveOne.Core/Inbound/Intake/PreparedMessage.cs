@@ -30,6 +30,13 @@ public sealed class PreparedMessage
     public required string DedupKey { get; init; }
     public required string FromAddress { get; init; }
     public string? FromName { get; init; }
+
+    /// <summary>
+    /// Who replies go to (<see cref="Tickets.CustomerAddress.Choose"/>), lower case; "" when the message names no usable
+    /// address of someone else, and its ticket then has no reply address.
+    /// </summary>
+    public string CustomerAddress { get; init; } = "";
+    public string? CustomerName { get; init; }
     public string To { get; init; } = "";
     public string? Cc { get; init; }
     public string Subject { get; init; } = "";

@@ -24,7 +24,9 @@ public sealed class ReplyComposerTests : MudTestContext
         Services.AddSingleton<AuthenticationStateProvider>(new FixedUser());
     }
 
-    private static TicketDetails Ticket(params long[] inboundIds) => new(5, 5, "Printer", "Open", null, "carla@customer.test", "Carla", null,
+    private static TicketDetails Ticket(params long[] inboundIds) => Ticket("carla@customer.test", inboundIds);
+
+    private static TicketDetails Ticket(string customer, params long[] inboundIds) => new(5, 5, "Printer", "Open", null, customer, "Carla", null,
         inboundIds.Length, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, Guid.NewGuid(),
         inboundIds.Select(id => new TicketMessageView(id, "Inbound", "carla@customer.test", "Carla", "support@acme.test", null, "Printer",
             null, null, null, DateTimeOffset.UtcNow, $"message {id}", null, false, [], null, null, null, 10, [])).ToList());
@@ -69,6 +71,33 @@ public sealed class ReplyComposerTests : MudTestContext
         dialogs.WaitForAssertion(() => Assert.Contains("Carla wrote again while you were typing", dialogs.Markup));
         Assert.Contains("Send anyway", dialogs.Markup);
         Assert.Contains("Review first", dialogs.Markup);
+    }
+
+    [Theory]
+    [InlineData("", "no usable From, Reply-To, Sender or envelope sender")]
+    [InlineData("\"qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq", "is not an email address")]
+    public void A_ticket_without_a_usable_customer_address_says_so_and_offers_notes_only(string customer, string words)
+    {
+        var composer = Render<ReplyComposer>(p => p.Add(c => c.Ticket, Ticket(customer, 1)).Add(c => c.Session, _session));
+
+        Assert.Contains("No reply address", composer.Find(".c1-composer-head").TextContent);
+        var notice = composer.Find("[data-testid='no-reply-address']").TextContent;
+        Assert.Contains("This ticket has no reply address", notice);
+        Assert.Contains(words, notice);
+        Assert.Contains("internal notes still work", notice);
+        Assert.True(composer.Find("[data-testid='send-reply']").HasAttribute("disabled"));
+
+        composer.Find(".c1-composer-head input[type='checkbox']").Change(true);
+        Assert.Empty(composer.FindAll("[data-testid='no-reply-address']"));
+        Assert.False(composer.Find("[data-testid='send-reply']").HasAttribute("disabled"));
+    }
+
+    [Fact]
+    public void A_ticket_with_a_customer_address_shows_no_notice()
+    {
+        var composer = Render<ReplyComposer>(p => p.Add(c => c.Ticket, Ticket(1)).Add(c => c.Session, _session));
+        Assert.Contains("Reply to Carla", composer.Markup);
+        Assert.Empty(composer.FindAll("[data-testid='no-reply-address']"));
     }
 
     private sealed class FixedUser : AuthenticationStateProvider
