@@ -13,10 +13,11 @@ public static class RemoteImages
         {
             var url = element.GetAttribute(HtmlBodySanitizer.RemoteSourceAttribute)!;
             element.RemoveAttribute(HtmlBodySanitizer.RemoteSourceAttribute);
-            // Only web addresses come back; anything else stays out.
-            if (Uri.TryCreate(url.StartsWith("//") ? "https:" + url : url, UriKind.Absolute, out var uri)
-                && uri.Scheme is "http" or "https")
-                element.SetAttribute("src", uri.ToString());
+            // Only web addresses come back, in the form the browser reads anyway; anything else stays out.
+            if (MailUrl.Parse(url) is { Kind: MailUrlKind.Remote } remote
+                && Uri.TryCreate(remote.Value.StartsWith("//", StringComparison.Ordinal) ? "https:" + remote.Value : remote.Value,
+                    UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Host.Length > 0)
+                element.SetAttribute("src", remote.Value);
         }
         return document.Body?.InnerHtml ?? "";
     }
