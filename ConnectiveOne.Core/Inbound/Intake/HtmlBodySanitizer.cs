@@ -116,7 +116,8 @@ public static class HtmlBodySanitizer
                 element.SetAttribute("target", "_blank");
                 element.SetAttribute("rel", "noopener noreferrer nofollow");
             }
-            BlockLoads(element);
+            if (BlockLoads(element, url => _call?.IsAttachment(url) == true))
+                _call?.Remote = true;
         };
         return sanitizer;
     }
@@ -169,26 +170,29 @@ public static class HtmlBodySanitizer
     };
 
     /// <summary>
-    /// The rule for everything that loads on opening: what is left after sanitizing is our own URL for an inline
-    /// <c>cid:</c> part, or nothing. A remote <c>src</c> moves to <see cref="RemoteSourceAttribute"/> in its normalised
-    /// form, for "Show images"; any other remote or relative URL goes (a relative URL in a mail points nowhere, and in
-    /// the frame it would reach the console itself). Links (<c>a</c>/<c>area</c> href) wait for a click and stay.
+    /// The rule for everything that loads on opening: what is left is our own URL for an inline part
+    /// (<paramref name="isOwnAttachment"/>), or nothing. A remote <c>src</c> moves to <see cref="RemoteSourceAttribute"/>
+    /// in its normalised form, for "Show images" (then this returns true); any other remote or relative URL goes (a
+    /// relative URL in a mail points nowhere, and in the frame it would reach the console itself). Links
+    /// (<c>a</c>/<c>area</c> href) wait for a click and stay.
     /// </summary>
-    private static void BlockLoads(IElement element)
+    public static bool BlockLoads(IElement element, Func<string, bool> isOwnAttachment)
     {
+        var remote = false;
         foreach (var attribute in element.Attributes.ToList())
         {
             var name = attribute.Name;
             if (!LoadingAttributes.Contains(name) || (name == "href" && element.LocalName is "a" or "area"))
                 continue;
-            if (name == "src" && _call is { } call && call.IsAttachment(attribute.Value))
+            if (name == "src" && isOwnAttachment(attribute.Value))
                 continue;
             element.RemoveAttribute(name);
             if (name == "src" && MailUrl.Parse(attribute.Value) is { Kind: MailUrlKind.Remote } url)
             {
                 element.SetAttribute(RemoteSourceAttribute, url.Value);
-                _call?.Remote = true;
+                remote = true;
             }
         }
+        return remote;
     }
 }
