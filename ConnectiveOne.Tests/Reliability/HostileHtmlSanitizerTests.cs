@@ -1,6 +1,7 @@
 using AngleSharp.Dom;
 using AngleSharp.Html.Parser;
 using ConnectiveOne.Core.Inbound.Intake;
+using ConnectiveOne.Core.Tickets;
 using Xunit.Abstractions;
 
 namespace ConnectiveOne.Tests.Reliability;
@@ -51,6 +52,99 @@ public sealed class HostileHtmlSanitizerTests(ITestOutputHelper output)
         var missed = XssVectors.All.Where(v => !Problems(parser.ParseDocument("<!doctype html><body>" + v.Html)).Any()).ToList();
         output.WriteLine($"raw vectors not flagged: {missed.Count}\n" + string.Join("\n", missed.Select(v => $"{v.Id} {v.Html}")));
         Assert.True(missed.Count <= XssVectors.All.Count / 5, $"{missed.Count} of {XssVectors.All.Count} raw vectors were not flagged");
+    }
+
+    [Fact]
+    public void No_url_form_a_browser_reads_as_remote_loads_before_show_images()
+    {
+        const string host = "tracker.example";
+        var forms = RemoteUrlForms.For(host);
+        var failures = new List<string>();
+        foreach (var form in forms)
+        {
+            var sanitized = HtmlBodySanitizer.Sanitize(form.Html, _ => null);
+            var parser = new HtmlParser();
+            var once = parser.ParseDocument("<!doctype html><body>" + sanitized.Html);
+            var twice = parser.ParseDocument("<!doctype html><body>" + once.Body!.InnerHtml);
+            foreach (var problem in Loads(once, host).Concat(Loads(twice, host)).Distinct())
+                failures.Add($"{form.Id} {form.Html}\n    -> {sanitized.Html}\n    {problem}");
+            var revealed = parser.ParseDocument("<!doctype html><body>" + RemoteImages.ForFrame(sanitized.Html, reveal: true).Html)
+                .QuerySelectorAll("[src]").Select(e => e.GetAttribute("src")).ToList();
+            string?[] expected = form.Revealed is null ? [] : [form.Revealed];
+            if (!revealed.SequenceEqual(expected))
+                failures.Add($"{form.Id} {form.Html}\n    -> {sanitized.Html}\n    'Show images' gives [{string.Join(", ", revealed)}], not [{form.Revealed}]");
+            if (sanitized.HasRemoteImages != form.Revealed is not null)
+                failures.Add($"{form.Id} {form.Html}\n    HasRemoteImages is {sanitized.HasRemoteImages}");
+        }
+        output.WriteLine($"{forms.Count} URL forms, {forms.Count(f => f.Revealed is not null)} of them images to show on request, {failures.Count} problems");
+        Assert.True(forms.Count >= 40);
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    [Fact]
+    public void The_url_form_check_finds_every_form_unsanitized()
+    {
+        // Unsanitized, every form carries the host in something that loads, so the check above can fail on each.
+        const string host = "tracker.example";
+        var parser = new HtmlParser();
+        var missed = RemoteUrlForms.For(host).Where(f => !Loads(parser.ParseDocument("<!doctype html><body>" + f.Html), host).Any()).ToList();
+        Assert.True(missed.Count == 0, "not flagged: " + string.Join(", ", missed.Select(f => $"{f.Id} {f.Html}")));
+    }
+
+    [Fact]
+    public void Html_stored_before_the_fix_is_blocked_again_in_the_frame()
+    {
+        // What an intake that only knew http:, https: and // stored: these forms kept their src.
+        const string stored = "<img src=\"/\\tracker.example/a\"><img src=\"\u0001//tracker.example/b\"><img src=\"/\t/tracker.example/c\">"
+                              + "<img src=\"/files/attachments/12\" alt=\"inline\"><img src=\"/files/attachments/12?x=1\"><img src=\"relative.png\">";
+        var parser = new HtmlParser();
+        var (blocked, remote) = RemoteImages.ForFrame(stored, reveal: false);
+        Assert.True(remote);
+        Assert.Equal(["/files/attachments/12"], parser.ParseDocument(blocked).QuerySelectorAll("img[src]").Select(e => e.GetAttribute("src")));
+        var shown = parser.ParseDocument(RemoteImages.ForFrame(stored, reveal: true).Html);
+        Assert.Equal(["//tracker.example/a", "//tracker.example/b", "//tracker.example/c", "/files/attachments/12"],
+            shown.QuerySelectorAll("img[src]").Select(e => e.GetAttribute("src")));
+    }
+
+    [Fact]
+    public void Image_map_areas_open_like_links_without_an_opener()
+    {
+        const string html = "<map name=\"m\"><area shape=\"rect\" coords=\"0,0,9,9\" href=\"https://example.org/\" rel=\"opener\" target=\"_top\"></map>"
+                            + "<a href=\"https://example.org/\" rel=\"opener\" target=\"_parent\">link</a>";
+        var document = new HtmlParser().ParseDocument("<!doctype html><body>" + HtmlBodySanitizer.Sanitize(html, _ => null).Html);
+        var opening = document.QuerySelectorAll("area, a").ToList();
+        Assert.Equal(2, opening.Count);
+        Assert.All(opening, e =>
+        {
+            Assert.Equal("noopener noreferrer nofollow", e.GetAttribute("rel"));
+            Assert.Equal("_blank", e.GetAttribute("target"));
+        });
+    }
+
+    /// <summary>
+    /// Anything that would make a browser reach <paramref name="host"/> on opening: the host anywhere but in the inert
+    /// <c>data-remote-src</c> or a link's <c>href</c> (which waits for a click), and any style sheet or inline style.
+    /// Deliberately simpler than a URL parser: it must not share the sanitizer's reading of URLs.
+    /// </summary>
+    private static IEnumerable<string> Loads(IDocument document, string host)
+    {
+        foreach (var element in new[] { document.DocumentElement, document.Head!, document.Body! }.Concat(document.QuerySelectorAll("head *, body *")))
+        {
+            if (element.LocalName is "style" or "link" or "svg" or "image" or "use" or "video" or "audio" or "source" or "meta" or "base")
+                yield return $"<{element.LocalName}> survived";
+            foreach (var attribute in element.Attributes)
+            {
+                var name = attribute.LocalName.ToLowerInvariant();
+                if (name == "style")
+                    yield return "inline style survived";
+                else if (name == HtmlBodySanitizer.RemoteSourceAttribute || (name == "href" && element.LocalName is "a" or "area"))
+                    continue;
+                else if (attribute.Value.Contains(host, StringComparison.OrdinalIgnoreCase))
+                    yield return $"{attribute.Name}=\"{attribute.Value}\" on <{element.LocalName}> survived";
+            }
+            if (element.LocalName is "img" && element.GetAttribute("src") is { Length: > 0 } src && !src.StartsWith("/files/attachments/"))
+                yield return $"<img src=\"{src}\"> survived";
+        }
     }
 
     private static IEnumerable<string> Problems(IDocument document)

@@ -37,8 +37,22 @@ public static class HtmlBodySanitizer
 
     private sealed class Call(Func<string, string?> resolveCid)
     {
-        public Func<string, string?> ResolveCid { get; } = resolveCid;
+        private readonly HashSet<string> _attachments = new(StringComparer.Ordinal);
+
         public bool Remote { get; set; }
+
+        /// <summary>Our own URL for an inline part, "" when the message has no part with that Content-ID.</summary>
+        public string Resolve(string contentId)
+        {
+            var url = resolveCid(Uri.UnescapeDataString(contentId).Trim('<', '>'));
+            if (url is null)
+                return "";
+            _attachments.Add(url);
+            return url;
+        }
+
+        /// <summary>Whether <paramref name="url"/> is one this call resolved from a <c>cid:</c> reference.</summary>
+        public bool IsAttachment(string url) => _attachments.Contains(url);
     }
 
     public static SanitizedHtml Sanitize(string html, Func<string, string?> resolveCid)
@@ -80,30 +94,30 @@ public static class HtmlBodySanitizer
         foreach (var scheme in (string[])["http", "https", "mailto", "cid"])
             sanitizer.AllowedSchemes.Add(scheme);
 
+        // Every URL is decided on the form the browser will use (see MailUrl), not on the raw text HtmlSanitizer's own
+        // scheme check reads: "h\tttp://host" is a web address to a browser, "\\host/x" a protocol-relative one.
         sanitizer.FilterUrl += (_, e) =>
         {
-            if (_call is { } call && e.OriginalUrl.StartsWith("cid:", StringComparison.OrdinalIgnoreCase))
-                e.SanitizedUrl = call.ResolveCid(Uri.UnescapeDataString(e.OriginalUrl[4..]).Trim('<', '>')) ?? "";
+            var url = MailUrl.Parse(e.OriginalUrl);
+            e.SanitizedUrl = url.Kind switch
+            {
+                MailUrlKind.Cid when _call is { } call => call.Resolve(url.Value),
+                MailUrlKind.Remote or MailUrlKind.Mailto or MailUrlKind.Relative => url.Value,
+                _ => null,
+            };
         };
         sanitizer.PostProcessNode += (_, e) =>
         {
             if (e.Node is not IElement element)
                 return;
-            if (element.LocalName is "a")
+            if (element.LocalName is "a" or "area")
             {
+                // Both open in a new tab from the frame; rel="opener" would hand that page the frame to navigate.
                 element.SetAttribute("target", "_blank");
                 element.SetAttribute("rel", "noopener noreferrer nofollow");
             }
-            foreach (var name in (string[])["src", "background", "srcset", "poster"])
-            {
-                var value = element.GetAttribute(name);
-                if (value is null || !IsRemote(value))
-                    continue;
-                element.RemoveAttribute(name);
-                if (name == "src")
-                    element.SetAttribute(RemoteSourceAttribute, value);
+            if (BlockLoads(element, url => _call?.IsAttachment(url) == true))
                 _call?.Remote = true;
-            }
         };
         return sanitizer;
     }
@@ -147,10 +161,38 @@ public static class HtmlBodySanitizer
         "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "rb", "rt", "rp", "thead", "tbody", "tfoot", "colgroup",
     };
 
-    private static bool IsRemote(string url)
+    // Attributes that make a browser fetch (or navigate to) their URL without a click, in any element a mail could
+    // bring. Most never survive the allow-list; they are checked here too, so allowing a tag later cannot open a hole.
+    private static readonly HashSet<string> LoadingAttributes = new(StringComparer.OrdinalIgnoreCase)
     {
-        var u = url.TrimStart();
-        return u.StartsWith("http:", StringComparison.OrdinalIgnoreCase) || u.StartsWith("https:", StringComparison.OrdinalIgnoreCase)
-            || u.StartsWith("//", StringComparison.Ordinal);
+        "src", "srcset", "imagesrcset", "background", "poster", "data", "dynsrc", "lowsrc", "href", "xlink:href", "action",
+        "formaction", "manifest", "codebase", "archive", "icon", "ping", "profile", "style",
+    };
+
+    /// <summary>
+    /// The rule for everything that loads on opening: what is left is our own URL for an inline part
+    /// (<paramref name="isOwnAttachment"/>), or nothing. A remote <c>src</c> moves to <see cref="RemoteSourceAttribute"/>
+    /// in its normalised form, for "Show images" (then this returns true); any other remote or relative URL goes (a
+    /// relative URL in a mail points nowhere, and in the frame it would reach the console itself). Links
+    /// (<c>a</c>/<c>area</c> href) wait for a click and stay.
+    /// </summary>
+    public static bool BlockLoads(IElement element, Func<string, bool> isOwnAttachment)
+    {
+        var remote = false;
+        foreach (var attribute in element.Attributes.ToList())
+        {
+            var name = attribute.Name;
+            if (!LoadingAttributes.Contains(name) || (name == "href" && element.LocalName is "a" or "area"))
+                continue;
+            if (name == "src" && isOwnAttachment(attribute.Value))
+                continue;
+            element.RemoveAttribute(name);
+            if (name == "src" && MailUrl.Parse(attribute.Value) is { Kind: MailUrlKind.Remote } url)
+            {
+                element.SetAttribute(RemoteSourceAttribute, url.Value);
+                remote = true;
+            }
+        }
+        return remote;
     }
 }

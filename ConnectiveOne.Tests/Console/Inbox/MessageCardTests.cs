@@ -29,6 +29,20 @@ public sealed class MessageCardTests : MudTestContext
     }
 
     [Fact]
+    public void Html_stored_by_the_older_intake_gets_its_remote_images_blocked_in_the_frame()
+    {
+        // The older intake kept src for forms it did not see as remote, and did not set the flag.
+        var card = Render<MessageCard>(p => p.Add(c => c.Message,
+            Message(html: "<p>Hi</p><img src=\"/\\tracker.example/p.gif\"><img src=\"/files/attachments/7\" alt=\"inline\">", remote: false)));
+        var srcdoc = card.Find("iframe.c1-mail-frame").GetAttribute("srcdoc")!;
+        Assert.DoesNotContain("src=\"/\\tracker.example", srcdoc);
+        Assert.Contains("<img src=\"/files/attachments/7\"", srcdoc);
+
+        card.Find("[data-testid='show-images'] button, button[data-testid='show-images']").Click();
+        Assert.Contains("<img src=\"//tracker.example/p.gif\"", card.Find("iframe.c1-mail-frame").GetAttribute("srcdoc"));
+    }
+
+    [Fact]
     public void Plain_text_folds_the_quoted_history()
     {
         var card = Render<MessageCard>(p => p.Add(c => c.Message,
