@@ -287,7 +287,7 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, ChangeNotifier not
         var id = ticket.Id.ToString(CultureInfo.InvariantCulture);
         if (o.Created)
             events.Add(new ChangeEvent(ChangeKind.TicketCreated, id, ticket.Subject));
-        events.Add(new ChangeEvent(ChangeKind.MessageAdded, id, $"Message {message.Id}"));
+        events.Add(new ChangeEvent(ChangeKind.MessageAdded, id, $"Message {message.Id}") { MessageId = message.Id });
         if (!o.Created)
             events.Add(new ChangeEvent(ChangeKind.TicketUpdated, id, o.Reopened ? "Reopened by a reply" : null));
         return new IntakeDelivery(o.AddressId, o.Kind, ticket.Id, message.Id);
