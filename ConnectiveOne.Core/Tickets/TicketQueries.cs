@@ -22,7 +22,7 @@ public sealed record TicketMessageView(long Id, string Direction, string From, s
 /// </summary>
 public sealed record TicketDetails(long Id, long Number, string Subject, string Status, Guid? BotId, string Customer,
     string? CustomerName, string? AssigneeId, int MessageCount, DateTimeOffset LastMessageAt, DateTimeOffset CreatedAt,
-    Guid AddressId, IReadOnlyList<TicketMessageView> Messages, bool HasOlder);
+    Guid AddressId, IReadOnlyList<TicketMessageView> Messages, bool HasOlder = false);
 
 /// <summary>Messages of a ticket, oldest first, and whether the ticket has messages before the first of them.</summary>
 public sealed record MessagePage(IReadOnlyList<TicketMessageView> Messages, bool HasOlder);
