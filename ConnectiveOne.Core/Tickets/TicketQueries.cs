@@ -18,11 +18,13 @@ public sealed record TicketMessageView(long Id, string Direction, string From, s
 
 /// <summary>
 /// A ticket with one page of its messages in the order they arrived (the last ones unless asked for older);
-/// <see cref="HasOlder"/> says whether messages before the first one shown exist.
+/// <see cref="HasOlder"/> says whether messages before the first one shown exist. A ticket that reached the per-ticket
+/// cap names the ticket that continues it (<see cref="ContinuedByTicketId"/>), and that one the full one it continues.
 /// </summary>
 public sealed record TicketDetails(long Id, long Number, string Subject, string Status, Guid? BotId, string Customer,
     string? CustomerName, string? AssigneeId, int MessageCount, DateTimeOffset LastMessageAt, DateTimeOffset CreatedAt,
-    Guid AddressId, IReadOnlyList<TicketMessageView> Messages, bool HasOlder = false);
+    Guid AddressId, IReadOnlyList<TicketMessageView> Messages, bool HasOlder = false, long? ContinuesTicketId = null,
+    long? ContinuedByTicketId = null);
 
 /// <summary>Messages of a ticket, oldest first, and whether the ticket has messages before the first of them.</summary>
 public sealed record MessagePage(IReadOnlyList<TicketMessageView> Messages, bool HasOlder);
@@ -154,9 +156,14 @@ public sealed class TicketQueries(AppDbContext db)
     public async Task<TicketDetails?> GetHeaderAsync(long id, CancellationToken cancellationToken)
     {
         var ticket = await db.Tickets.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id, cancellationToken);
-        return ticket is null ? null : new TicketDetails(ticket.Id, ticket.Id, ticket.Subject, ticket.Status.ToString(), ticket.BotId,
+        if (ticket is null)
+            return null;
+        // Only a ticket that reached the cap has a continuation; the (ContinuesTicketId) index answers for all others at once.
+        var continuedBy = await db.Tickets.AsNoTracking().Where(t => t.ContinuesTicketId == id)
+            .OrderByDescending(t => t.Id).Select(t => (long?)t.Id).FirstOrDefaultAsync(cancellationToken);
+        return new TicketDetails(ticket.Id, ticket.Id, ticket.Subject, ticket.Status.ToString(), ticket.BotId,
             ticket.CustomerEmail, ticket.CustomerName, ticket.AssigneeId, ticket.MessageCount, ticket.LastMessageAt, ticket.CreatedAt,
-            ticket.AddressId, [], false);
+            ticket.AddressId, [], false, ticket.ContinuesTicketId, continuedBy);
     }
 
     /// <summary>An attachment with its content; null when unknown.</summary>

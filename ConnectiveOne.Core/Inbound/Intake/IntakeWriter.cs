@@ -12,6 +12,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace ConnectiveOne.Core.Inbound.Intake;
 
@@ -26,8 +27,10 @@ namespace ConnectiveOne.Core.Inbound.Intake;
 /// A failing batch is retried message by message, so one bad message cannot fail the others.
 /// </summary>
 public sealed class IntakeWriter(IServiceScopeFactory scopes, ChangeNotifier notifier, TimeProvider clock,
-    ILogger<IntakeWriter> logger) : BackgroundService
+    IOptions<ConnectiveOneOptions> options, ILogger<IntakeWriter> logger) : BackgroundService
 {
+    private readonly int _maxMessagesPerTicket = options.Value.Tickets.MaxMessagesPerTicket;
+
     private const int MaxBatch = 256;
 
     private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(4096)
@@ -365,7 +368,11 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, ChangeNotifier not
         Ticket ticket;
         var created = false;
         var reopened = false;
-        if (decision.TicketId is { } ticketKey && await FindTicketAsync(state, ticketKey) is { } found)
+        long? continues = null;
+        var chosen = decision.TicketId is { } ticketKey ? await FindTicketAsync(state, ticketKey) : null;
+        if (chosen is { } threaded)
+            (chosen, continues) = await ApplyCapAsync(state, threaded);
+        if (chosen is { } found)
         {
             ticket = found;
             // The count is not bumped here: the batch counts what it adds (Touch) and the update adds that in the database.
@@ -393,9 +400,13 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, ChangeNotifier not
                 CreatedAt = now,
                 LastMessageAt = now,
                 MessageCount = 1,
+                ContinuesTicketId = continues,
             };
             await TimedInsertAsync(state, () => state.Rows.InsertAsync(ticket));
             state.Batch.AddTicket(ticket);
+            if (continues is { } full)
+                logger.LogInformation("Ticket {FullTicketId} holds {Max} messages; ticket {TicketId} continues it", full,
+                    _maxMessagesPerTicket, ticket.Id);
         }
 
         var attachments = new List<MessageAttachment>(m.Attachments.Count);
@@ -460,6 +471,35 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, ChangeNotifier not
         var database = state.Prefetch.ForAddress(addressId, new TicketThreadLookup(state.Db, addressId));
         var resolver = new ThreadResolver(new IntakeBatchThreadLookup(database, state.Batch, addressId), ThreadOptions);
         return await resolver.ResolveAsync(facts, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// The cap (<see cref="TicketCapacity"/>): the chosen ticket, the continuation with room, or (null) a new ticket that
+    /// continues the returned one. Only a full ticket costs a query: which ticket continues it.
+    /// </summary>
+    private async Task<(Ticket? Ticket, long? Continues)> ApplyCapAsync(BatchState state, Ticket chosen)
+    {
+        var placement = await TicketCapacity.PlaceAsync(Fill(state, chosen), _maxMessagesPerTicket, async full =>
+            await ContinuationAsync(state, full) is { } next && await FindTicketAsync(state, next) is { } ticket ? Fill(state, ticket) : null);
+        if (placement.TicketId is not { } id)
+            return (null, placement.ContinuesTicketId);
+        return (id == chosen.Id ? chosen : await FindTicketAsync(state, id), null);
+    }
+
+    private static TicketFill Fill(BatchState state, Ticket ticket) => new(ticket.Id, ticket.MessageCount + state.Batch.AddedTo(ticket.Id));
+
+    // The newest ticket continuing a full one, from this batch or the (ContinuesTicketId) index.
+    private static async Task<long?> ContinuationAsync(BatchState state, long fullTicketId)
+    {
+        if (state.Batch.ContinuationOf(fullTicketId) is { } known)
+            return known;
+        var rows = await state.Rows.SelectAsync<Ticket>([nameof(Ticket.Id)],
+            new IntakeRows.Where(nameof(Ticket.ContinuesTicketId), [fullTicketId]));
+        if (rows.Count == 0)
+            return null;
+        var newest = rows.Max(r => (long)r[0]!);
+        state.Batch.RememberContinuation(fullTicketId, newest);
+        return newest;
     }
 
     // The same object for the whole batch: from the batch itself, the prefetch, or (rules 1 and 3) the database.
