@@ -16,7 +16,12 @@ namespace ConnectiveOne.Tests.Browser;
 public sealed class LongTicketBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
 {
     private const int Seeded = 120;
-    private readonly InboundApp _inbound = new(new Dictionary<string, string?> { ["ConnectiveOne:InboundDomain"] = MailSeed.InboundDomain });
+    private const int Cap = 150;
+    private readonly InboundApp _inbound = new(new Dictionary<string, string?>
+    {
+        ["ConnectiveOne:InboundDomain"] = MailSeed.InboundDomain,
+        ["ConnectiveOne:Tickets:MaxMessagesPerTicket"] = Cap.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    });
     private TestApp App => _inbound.App;
 
     public Task InitializeAsync()
@@ -41,18 +46,43 @@ public sealed class LongTicketBrowserTests(ChromiumFixture chromium) : IAsyncLif
 
     private static string Text(int n) => $"Body {n:000}";
 
+    private async Task SendAllAsync(string technical, int from, int to)
+    {
+        using var client = new SmtpClient();
+        var endpoint = await _inbound.SmtpEndpointAsync();
+        await client.ConnectAsync(endpoint.Address.ToString(), endpoint.Port, SecureSocketOptions.None);
+        for (var n = from; n <= to; n++)
+            await client.SendAsync(Mail(n), MailboxAddress.Parse("sender@example.org"), [MailboxAddress.Parse(technical)]);
+        await client.DisconnectAsync(true);
+    }
+
+    [Fact]
+    public async Task A_ticket_at_the_cap_and_its_continuation_link_to_each_other()
+    {
+        var technical = await MailSeed.AddressServedByBotAsync(App);
+        await SendAllAsync(technical, 1, Cap + 1);
+        var items = (await App.CreateApiClient().GetFromJsonAsync<JsonElement>("/api/v1/tickets")).GetProperty("items");
+        var ids = items.EnumerateArray().Select(t => t.GetProperty("id").GetInt64()).Order().ToList();
+        Assert.Equal(2, ids.Count);
+
+        await using var op = await BrowserPage.OpenAsync(chromium.Browser, App.ServerAddress);
+        await op.RunAsync(async () =>
+        {
+            await op.SignInAsync(TestApp.AdminEmail, TestApp.AdminPassword, $"/inbox/{ids[0]}");
+            await Assertions.Expect(op.Page.GetByTestId("continued-by")).ToContainTextAsync($"#{ids[1]}");
+            await op.ScreenshotAsync("ticket-full-continued-1366");
+            await op.Page.GetByTestId("continued-by").GetByRole(AriaRole.Link).ClickAsync();
+            await Assertions.Expect(op.Page.GetByTestId("ticket-view")).ToHaveAttributeAsync("data-ticket", ids[1].ToString());
+            await Assertions.Expect(op.Page.GetByTestId("continues")).ToContainTextAsync($"#{ids[0]}");
+            await Assertions.Expect(op.Page.GetByTestId("message")).ToHaveCountAsync(1);
+        });
+    }
+
     [Fact]
     public async Task A_long_ticket_opens_on_its_last_messages_loads_older_ones_and_appends_new_mail_in_place()
     {
         var technical = await MailSeed.AddressServedByBotAsync(App);
-        using (var client = new SmtpClient())
-        {
-            var endpoint = await _inbound.SmtpEndpointAsync();
-            await client.ConnectAsync(endpoint.Address.ToString(), endpoint.Port, SecureSocketOptions.None);
-            for (var n = 1; n <= Seeded; n++)
-                await client.SendAsync(Mail(n), MailboxAddress.Parse("sender@example.org"), [MailboxAddress.Parse(technical)]);
-            await client.DisconnectAsync(true);
-        }
+        await SendAllAsync(technical, 1, Seeded);
         var list = await App.CreateApiClient().GetFromJsonAsync<JsonElement>("/api/v1/tickets");
         var ticket = Assert.Single(list.GetProperty("items").EnumerateArray());
         Assert.Equal(Seeded, ticket.GetProperty("messageCount").GetInt32());
@@ -70,6 +100,7 @@ public sealed class LongTicketBrowserTests(ChromiumFixture chromium) : IAsyncLif
             await Assertions.Expect(messages.First).ToContainTextAsync(Text(Seeded - 49));
             await Assertions.Expect(messages.Last).ToContainTextAsync(Text(Seeded));
             await Assertions.Expect(older).ToContainTextAsync("70 more");
+            await op.ScreenshotAsync("ticket-long-last-page-1366");
 
             // Mark the DOM node of the top message: a thread reload would replace or drop it.
             var kept = messages.First;
