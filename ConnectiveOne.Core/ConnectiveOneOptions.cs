@@ -23,6 +23,7 @@ public sealed class ConnectiveOneOptions
     public global::ConnectiveOne.Core.Dns.DnsOptions Dns { get; set; } = new();
     public BootstrapOptions Bootstrap { get; set; } = new();
     public InboundOptions Inbound { get; set; } = new();
+    public TicketOptions Tickets { get; set; } = new();
 
     /// <summary>
     /// Sign-in attempts (the sign-in form and <c>POST /api/v1/tokens</c>) one client address may make per minute;
@@ -128,6 +129,17 @@ public sealed class BootstrapOptions
     public string? AdminEmail { get; set; }
     public string? AdminPassword { get; set; }
     public string? ApiToken { get; set; }
+}
+
+public sealed class TicketOptions
+{
+    public const int DefaultMaxMessagesPerTicket = 1000;
+
+    /// <summary>
+    /// Inbound messages one ticket takes at most; further mail that threads into it starts a new ticket that continues
+    /// it (<see cref="Tickets.Ticket.ContinuesTicketId"/>). Bounds what one sender can pile into one conversation.
+    /// </summary>
+    public int MaxMessagesPerTicket { get; set; } = DefaultMaxMessagesPerTicket;
 }
 
 public sealed class InboundOptions

@@ -32,6 +32,7 @@ public static class CoreServiceRegistration
             .Validate(o => !string.IsNullOrWhiteSpace(o.DataDirectory), "ConnectiveOne:DataDirectory must not be empty.")
             .Validate(o => o.WorkLease > 2 * o.Outbound.Timeout,
                 "ConnectiveOne:WorkLease must be more than twice ConnectiveOne:Outbound:Timeout, so a delivery ends within its lease.")
+            .Validate(o => o.Tickets.MaxMessagesPerTicket >= 2, "ConnectiveOne:Tickets:MaxMessagesPerTicket must be at least 2.")
             .Validate(o => o.Database.Provider != DatabaseProvider.Postgres || o.Database.HasConnectionString, DatabaseOptions.MissingConnectionString)
             .Validate(o => o.Database.Provider != DatabaseProvider.Sqlite || !o.Database.HasConnectionString, DatabaseOptions.StrayConnectionString)
             .Validate(o => Enum.TryParse<SecureSocketOptions>(o.Outbound.Security, ignoreCase: true, out _),

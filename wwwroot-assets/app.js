@@ -51,6 +51,39 @@ window.connectiveOne = {
       fit();
     });
   },
+  // A long ticket shows its last messages; the strip above them loads older ones once the operator scrolls up to it.
+  // Being in view when the ticket opens (short page, or opened at the top) does not count: only coming into view does.
+  watchOlder(strip, dotnet) {
+    let wasOut = false;
+    const observer = new IntersectionObserver((entries) => {
+      const visible = entries.some((e) => e.isIntersecting);
+      if (!visible) {
+        wasOut = true;
+      } else if (wasOut) {
+        wasOut = false;
+        dotnet.invokeMethodAsync('OnOlderVisibleAsync');
+      }
+    });
+    observer.observe(strip);
+    return { dispose: () => observer.disconnect() };
+  },
+  // Older messages go in above the one at the top of the thread: keep that one where it is on screen.
+  keepScroll(thread) {
+    const anchor = thread && thread.firstElementChild;
+    if (!anchor) return;
+    const top = anchor.getBoundingClientRect().top;
+    let scroller = thread.parentElement;
+    while (scroller && !(scroller.scrollHeight > scroller.clientHeight && /auto|scroll/.test(getComputedStyle(scroller).overflowY))) {
+      scroller = scroller.parentElement;
+    }
+    const target = scroller || document.scrollingElement;
+    const watch = new MutationObserver(() => {
+      watch.disconnect();
+      target.scrollTop += anchor.getBoundingClientRect().top - top;
+    });
+    watch.observe(thread, { childList: true });
+    setTimeout(() => watch.disconnect(), 30000); // nothing came (no older after all): stop watching
+  },
   copy(text) {
     return navigator.clipboard ? navigator.clipboard.writeText(text) : Promise.reject(new Error('clipboard unavailable'));
   },

@@ -16,8 +16,7 @@ internal static class TicketsEndpoints
         var api = v1.MapGroup("").ForOperators().WithTags("Tickets");
         api.MapGet("/tickets", ListAsync);
         // Ids are unconstrained in the route so a malformed one is refused after authorization (400), not as 404.
-        api.MapGet("/tickets/{id}", async (long id, TicketQueries tickets, CancellationToken ct) =>
-            await tickets.GetAsync(id, ct) is { } ticket ? Results.Ok(ticket) : Problems.NotFound($"There is no ticket #{id}."));
+        api.MapGet("/tickets/{id}", GetAsync);
         api.MapPatch("/tickets/{id}", UpdateAsync);
         // Bearer-only API: no cookie can reach it, so the form variant needs no antiforgery token.
         api.MapPost("/tickets/{id}/replies", ReplyAsync).DisableAntiforgery();
@@ -86,6 +85,18 @@ internal static class TicketsEndpoints
         if (result.MessageId is { } messageId)
             return Results.Accepted($"/api/v1/tickets/{id}", new ReplyAccepted(messageId));
         return result.TicketMissing ? Problems.NotFound(result.Error!) : Problems.BadRequest(result.Error!);
+    }
+
+    /// <summary>The ticket with a page of its messages: the last <paramref name="limit"/> before message <paramref name="before"/>.</summary>
+    private static async Task<IResult> GetAsync(long id, long? before, int? limit, TicketQueries tickets, CancellationToken ct)
+    {
+        if (limit is < 1 or > TicketQueries.MaxMessageLimit)
+            return Problems.BadRequest($"Limit must be between 1 and {TicketQueries.MaxMessageLimit} messages.");
+        if (await tickets.GetHeaderAsync(id, ct) is not { } ticket)
+            return Problems.NotFound($"There is no ticket #{id}.");
+        if (await tickets.MessagesAsync(id, before, limit ?? TicketQueries.DefaultMessageLimit, ct) is not { } page)
+            return Problems.BadRequest($"Message {before} is not in ticket #{id}: 'before' takes the id of one of its messages.");
+        return Results.Ok(ticket with { Messages = page.Messages, HasOlder = page.HasOlder });
     }
 
     private static async Task<IResult> UpdateAsync(long id, TicketUpdate update, TicketCommands commands, TicketQueries tickets,

@@ -6,7 +6,7 @@ namespace ConnectiveOne.Console.Live;
 
 /// <summary>
 /// Forwards every <see cref="ChangeNotifier"/> event except <see cref="ChangeKind.UserChanged"/> to all hub clients
-/// as <c>SendAsync(wireName, new { id })</c>. The notifier's callback only queues, so publishers never wait on sockets.
+/// as <c>SendAsync(wireName, new { id })</c> (<c>messageAdded</c> adds <c>messageId</c>). The notifier's callback only queues, so publishers never wait on sockets.
 /// With several nodes only events published on this node are forwarded: the SignalR Redis backplane takes them to
 /// the hub clients of every node, so forwarding the other nodes' events too would deliver them twice.
 /// </summary>
@@ -28,7 +28,7 @@ internal sealed class LiveEventsBridge(ChangeNotifier notifier, IHubContext<Live
         {
             try
             {
-                await hub.Clients.All.SendAsync(change.WireName, new { id = change.Id }, stoppingToken);
+                await hub.Clients.All.SendAsync(change.WireName, Payload(change), stoppingToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -36,4 +36,9 @@ internal sealed class LiveEventsBridge(ChangeNotifier notifier, IHubContext<Live
             }
         }
     }
+
+    // API.md: every event is {"id"}; messageAdded also names the message, as a string like the id beside it.
+    private static object Payload(ChangeEvent change) => change.MessageId is { } messageId
+        ? new { id = change.Id, messageId = messageId.ToString(System.Globalization.CultureInfo.InvariantCulture) }
+        : new { id = change.Id };
 }

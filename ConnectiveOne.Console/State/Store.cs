@@ -122,6 +122,8 @@ public static class StoreRegistration
         services.AddSingleton<IFeature, Notifications.NotificationsFeature>();
         services.AddSingleton<IFeature, Inbox.InboxFeature>();
         services.AddScoped<IEffect, Inbox.InboxEffects>();
+        services.AddSingleton<IFeature, Ticket.TicketFeature>();
+        services.AddScoped<IEffect, Ticket.TicketEffects>();
         services.AddScoped<StoreConnector>();
         return services;
     }

@@ -48,6 +48,7 @@ public sealed class StoreConnector(Store store, AuthenticationStateProvider auth
 
     private void OnChange(ChangeEvent change)
     {
+        store.Dispatch(new Ticket.TicketChangeReceived(change));
         if (change.Kind is ChangeKind.TicketCreated or ChangeKind.MessageAdded or ChangeKind.TicketUpdated
             or ChangeKind.DeliveryStatusChanged)
         {

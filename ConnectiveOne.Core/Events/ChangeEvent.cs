@@ -19,6 +19,12 @@ public sealed record ChangeEvent(ChangeKind Kind, string Id, string? Summary = n
     public DateTimeOffset At { get; init; } = DateTimeOffset.UtcNow;
 
     /// <summary>
+    /// For <see cref="ChangeKind.MessageAdded"/>: the message that was added, so an open ticket view loads only that one
+    /// instead of the whole thread. Null on other kinds (and from publishers that add several at once).
+    /// </summary>
+    public long? MessageId { get; init; }
+
+    /// <summary>
     /// Published on another node and relayed here through Redis. The live hub forwards only local events: the SignalR
     /// backplane already carries those to the hub clients of every node.
     /// </summary>

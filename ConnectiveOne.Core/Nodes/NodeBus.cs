@@ -27,7 +27,8 @@ public sealed class NodeBus(IOptions<ConnectiveOneOptions> options, NodeIdentity
     private static readonly RedisChannel EventsChannel = RedisChannel.Literal(ChannelPrefix + ":events");
     private static readonly RedisChannel PresenceChannel = RedisChannel.Literal(ChannelPrefix + ":presence");
 
-    private sealed record EventMessage(string Node, ChangeKind Kind, string Id, string? Summary, DateTimeOffset At);
+    // MessageId is last and optional, so a node still running the previous version reads it as absent.
+    private sealed record EventMessage(string Node, ChangeKind Kind, string Id, string? Summary, DateTimeOffset At, long? MessageId = null);
 
     private sealed record PresenceMessage(string Node, PresenceNote Note);
 
@@ -83,7 +84,7 @@ public sealed class NodeBus(IOptions<ConnectiveOneOptions> options, NodeIdentity
         try
         {
             await subscriber.SubscribeAsync(EventsChannel, (_, value) => Receive<EventMessage>(value, m =>
-                notifier.DeliverFromOtherNode(new ChangeEvent(m.Kind, m.Id, m.Summary) { At = m.At })));
+                notifier.DeliverFromOtherNode(new ChangeEvent(m.Kind, m.Id, m.Summary) { At = m.At, MessageId = m.MessageId })));
             await subscriber.SubscribeAsync(PresenceChannel, (_, value) => Receive<PresenceMessage>(value, m =>
                 presence.ApplyFromOtherNode(m.Note)));
         }
@@ -92,7 +93,7 @@ public sealed class NodeBus(IOptions<ConnectiveOneOptions> options, NodeIdentity
             logger.LogWarning(e, "Subscribing to Redis failed; it is retried when the connection comes back");
         }
         notifier.PublishedHere += change =>
-            Send(EventsChannel, new EventMessage(node.Instance, change.Kind, change.Id, change.Summary, change.At));
+            Send(EventsChannel, new EventMessage(node.Instance, change.Kind, change.Id, change.Summary, change.At, change.MessageId));
         presence.ChangedHere += note => Send(PresenceChannel, new PresenceMessage(node.Instance, note));
         logger.LogInformation("Node {Node} shares live events through Redis ({Connected})", node.Name,
             _redis.IsConnected ? "connected" : "not reachable yet; retrying");

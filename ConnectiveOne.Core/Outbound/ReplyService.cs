@@ -129,8 +129,8 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Rel
         }
 
         signal.Wake();
-        // messageAdded carries the ticket id, like ticketCreated/ticketUpdated: open views refresh that ticket.
-        notifier.Publish(new ChangeEvent(ChangeKind.MessageAdded, ticket.Id.ToString(), $"Reply queued on #{ticket.Id}"));
+        // messageAdded carries the ticket id, like ticketCreated/ticketUpdated, and the reply's id: open views append it.
+        notifier.Publish(new ChangeEvent(ChangeKind.MessageAdded, ticket.Id.ToString(), $"Reply queued on #{ticket.Id}") { MessageId = reply.Id });
         return new ReplyResult(reply.Id, null);
     }
 }

@@ -33,5 +33,11 @@ public sealed class Ticket
     public DateTimeOffset LastMessageAt { get; set; }
     public int MessageCount { get; set; }
 
+    /// <summary>
+    /// The full ticket this one continues: mail that threaded into a ticket at its cap
+    /// (<c>ConnectiveOne:Tickets:MaxMessagesPerTicket</c>) opened this one instead. Null for ordinary tickets.
+    /// </summary>
+    public long? ContinuesTicketId { get; set; }
+
     public List<TicketMessage> Messages { get; set; } = [];
 }

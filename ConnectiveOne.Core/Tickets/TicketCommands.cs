@@ -49,7 +49,7 @@ public sealed class TicketCommands(AppDbContext db, ChangeNotifier notifier, Tim
             await db.CountMessageAsync(ticket.Id, lastMessageAt: null, ct);
             await transaction.CommitAsync(ct);
         }
-        notifier.Publish(new ChangeEvent(ChangeKind.MessageAdded, ticket.Id.ToString()));
+        notifier.Publish(new ChangeEvent(ChangeKind.MessageAdded, ticket.Id.ToString()) { MessageId = note.Id });
         return (note.Id, null);
     }
 

@@ -23,6 +23,8 @@ internal sealed class TicketConfiguration : IEntityTypeConfiguration<Ticket>
         ticket.HasIndex(t => new { t.AddressId, t.CustomerEmail, t.SubjectKey });
         ticket.HasOne<CorporateAddress>().WithMany().HasForeignKey(t => t.AddressId).OnDelete(DeleteBehavior.Restrict);
         ticket.HasOne<Bot>().WithMany().HasForeignKey(t => t.BotId).OnDelete(DeleteBehavior.SetNull);
+        // Indexed: threading and the view ask "which ticket continues #N". Erasing the old ticket keeps the new one.
+        ticket.HasOne<Ticket>().WithMany().HasForeignKey(t => t.ContinuesTicketId).OnDelete(DeleteBehavior.SetNull);
         ticket.HasMany(t => t.Messages).WithOne(m => m.Ticket).HasForeignKey(m => m.TicketId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -16,10 +16,18 @@ public sealed record TicketMessageView(long Id, string Direction, string From, s
     bool HasRemoteImages, IReadOnlyList<string> Flags, string? ParseError, string? Delivery, string? DeliveryDetail,
     long RawSize, IReadOnlyList<AttachmentInfo> Attachments);
 
-/// <summary>A ticket with its messages in the order they arrived.</summary>
+/// <summary>
+/// A ticket with one page of its messages in the order they arrived (the last ones unless asked for older);
+/// <see cref="HasOlder"/> says whether messages before the first one shown exist. A ticket that reached the per-ticket
+/// cap names the ticket that continues it (<see cref="ContinuedByTicketId"/>), and that one the full one it continues.
+/// </summary>
 public sealed record TicketDetails(long Id, long Number, string Subject, string Status, Guid? BotId, string Customer,
     string? CustomerName, string? AssigneeId, int MessageCount, DateTimeOffset LastMessageAt, DateTimeOffset CreatedAt,
-    Guid AddressId, IReadOnlyList<TicketMessageView> Messages);
+    Guid AddressId, IReadOnlyList<TicketMessageView> Messages, bool HasOlder = false, long? ContinuesTicketId = null,
+    long? ContinuedByTicketId = null);
+
+/// <summary>Messages of a ticket, oldest first, and whether the ticket has messages before the first of them.</summary>
+public sealed record MessagePage(IReadOnlyList<TicketMessageView> Messages, bool HasOlder);
 
 /// <summary>A page of tickets and how many match in all.</summary>
 public sealed record TicketPage(IReadOnlyList<TicketSummary> Items, int Total);
@@ -81,21 +89,81 @@ public sealed class TicketQueries(AppDbContext db)
             t.CustomerName, t.AssigneeId, t.MessageCount, t.LastMessageAt)).ToList(), total);
     }
 
-    /// <summary>The ticket with its messages (oldest first) and their attachments; null when there is none.</summary>
-    public async Task<TicketDetails?> GetAsync(long id, CancellationToken cancellationToken)
+    /// <summary>Messages a ticket page holds when no limit is asked for.</summary>
+    public const int DefaultMessageLimit = 50;
+
+    /// <summary>The most messages one page may ask for: a ticket can hold thousands (API.md, bounded tickets).</summary>
+    public const int MaxMessageLimit = 200;
+
+    /// <summary>
+    /// The ticket with the last <paramref name="limit"/> messages before message <paramref name="before"/> (or the
+    /// newest ones), oldest first, with their attachments; null when there is no ticket <paramref name="id"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is outside 1 to <see cref="MaxMessageLimit"/>.</exception>
+    public async Task<TicketDetails?> GetAsync(long id, CancellationToken cancellationToken, long? before = null, int limit = DefaultMessageLimit)
+    {
+        if (await GetHeaderAsync(id, cancellationToken) is not { } ticket)
+            return null;
+        var page = await MessagesAsync(id, before, limit, cancellationToken) ?? new MessagePage([], false);
+        return ticket with { Messages = page.Messages, HasOlder = page.HasOlder };
+    }
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> messages of ticket <paramref name="ticketId"/> that came before message
+    /// <paramref name="before"/> (all when null), oldest first. Keyset paging on (ReceivedAt, Id) over the
+    /// (TicketId, ReceivedAt) index, so a page costs the same at message 50 as at message 5,000. Null when
+    /// <paramref name="before"/> is not a message of this ticket.
+    /// </summary>
+    public async Task<MessagePage?> MessagesAsync(long ticketId, long? before, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, MaxMessageLimit);
+        var messages = db.Messages.AsNoTracking().Where(m => m.TicketId == ticketId);
+        if (before is { } beforeId)
+        {
+            var anchor = await db.Messages.AsNoTracking().Where(m => m.Id == beforeId && m.TicketId == ticketId)
+                .Select(m => new { m.ReceivedAt }).FirstOrDefaultAsync(cancellationToken);
+            if (anchor is null)
+                return null;
+            messages = messages.Where(m => m.ReceivedAt < anchor.ReceivedAt || (m.ReceivedAt == anchor.ReceivedAt && m.Id < beforeId));
+        }
+        // One more than asked tells whether older ones exist without counting them.
+        var newestFirst = await messages
+            .OrderByDescending(m => m.ReceivedAt).ThenByDescending(m => m.Id)
+            .Take(limit + 1)
+            .Include(m => m.Attachments)
+            .AsSplitQuery()
+            .ToListAsync(cancellationToken);
+        var hasOlder = newestFirst.Count > limit;
+        return new MessagePage(newestFirst.Take(limit).Reverse().Select(ToView).ToList(), hasOlder);
+    }
+
+    /// <summary>
+    /// These messages of a ticket, oldest first (for a view that appends what was just added); ids of other tickets'
+    /// messages are left out.
+    /// </summary>
+    public async Task<IReadOnlyList<TicketMessageView>> GetMessagesAsync(long ticketId, IReadOnlyCollection<long> messageIds,
+        CancellationToken cancellationToken)
+    {
+        var ids = messageIds.ToArray();
+        var messages = await db.Messages.AsNoTracking().Where(m => m.TicketId == ticketId && ids.Contains(m.Id))
+            .OrderBy(m => m.ReceivedAt).ThenBy(m => m.Id)
+            .Include(m => m.Attachments).AsSplitQuery().ToListAsync(cancellationToken);
+        return messages.Select(ToView).ToList();
+    }
+
+    /// <summary>The ticket without messages (a view refreshing its header); null when there is none.</summary>
+    public async Task<TicketDetails?> GetHeaderAsync(long id, CancellationToken cancellationToken)
     {
         var ticket = await db.Tickets.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id, cancellationToken);
         if (ticket is null)
             return null;
-        var messages = await db.Messages.AsNoTracking()
-            .Where(m => m.TicketId == id)
-            .OrderBy(m => m.ReceivedAt).ThenBy(m => m.Id)
-            .Include(m => m.Attachments)
-            .AsSplitQuery()
-            .ToListAsync(cancellationToken);
-        return new TicketDetails(ticket.Id, ticket.Id, ticket.Subject, ticket.Status.ToString(), ticket.BotId, ticket.CustomerEmail,
-            ticket.CustomerName, ticket.AssigneeId, ticket.MessageCount, ticket.LastMessageAt, ticket.CreatedAt, ticket.AddressId,
-            messages.Select(ToView).ToList());
+        // Only a ticket that reached the cap has a continuation; the (ContinuesTicketId) index answers for all others at once.
+        var continuedBy = await db.Tickets.AsNoTracking().Where(t => t.ContinuesTicketId == id)
+            .OrderByDescending(t => t.Id).Select(t => (long?)t.Id).FirstOrDefaultAsync(cancellationToken);
+        return new TicketDetails(ticket.Id, ticket.Id, ticket.Subject, ticket.Status.ToString(), ticket.BotId,
+            ticket.CustomerEmail, ticket.CustomerName, ticket.AssigneeId, ticket.MessageCount, ticket.LastMessageAt, ticket.CreatedAt,
+            ticket.AddressId, [], false, ticket.ContinuesTicketId, continuedBy);
     }
 
     /// <summary>An attachment with its content; null when unknown.</summary>

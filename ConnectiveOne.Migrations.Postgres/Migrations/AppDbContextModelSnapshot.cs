@@ -502,6 +502,9 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<Guid?>("BotId")
                         .HasColumnType("uuid");
 
+                    b.Property<long?>("ContinuesTicketId")
+                        .HasColumnType("bigint");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("bigint");
 
@@ -540,6 +543,8 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                         .HasColumnType("text");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ContinuesTicketId");
 
                     b.HasIndex("LastMessageAt");
 
@@ -905,6 +910,11 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.HasOne("ConnectiveOne.Core.Bots.Bot", null)
                         .WithMany()
                         .HasForeignKey("BotId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("ConnectiveOne.Core.Tickets.Ticket", null)
+                        .WithMany()
+                        .HasForeignKey("ContinuesTicketId")
                         .OnDelete(DeleteBehavior.SetNull);
                 });
 

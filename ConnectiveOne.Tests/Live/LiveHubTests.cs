@@ -60,6 +60,22 @@ public sealed class LiveHubTests : IAsyncLifetime
             got);
     }
 
+    public sealed record MessageAddedPayload(string Id, string? MessageId);
+
+    [Fact]
+    public async Task MessageAdded_carries_the_messages_id_beside_the_tickets()
+    {
+        await using var connection = Connect(await CreateOperatorTokenAsync());
+        var received = Channel.CreateUnbounded<MessageAddedPayload>();
+        connection.On<MessageAddedPayload>("messageAdded", p => received.Writer.TryWrite(p));
+        await connection.StartAsync();
+
+        _app.Services.GetRequiredService<ChangeNotifier>().Publish(new ChangeEvent(ChangeKind.MessageAdded, "42") { MessageId = 4711 });
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        Assert.Equal(new MessageAddedPayload("42", "4711"), await received.Reader.ReadAsync(timeout.Token));
+    }
+
     private async Task<string> CreateOperatorTokenAsync()
     {
         await using var scope = _app.Services.CreateAsyncScope();

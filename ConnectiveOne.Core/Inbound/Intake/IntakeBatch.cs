@@ -21,8 +21,24 @@ internal sealed class IntakeBatch
     /// <summary>A ticket this batch created or changed, or null.</summary>
     public Ticket? Find(long id) => _tickets.GetValueOrDefault(id);
 
+    private readonly Dictionary<long, long> _continuations = [];
+
     /// <summary>A ticket inserted by this batch.</summary>
-    public void AddTicket(Ticket ticket) => _tickets[ticket.Id] = ticket;
+    public void AddTicket(Ticket ticket)
+    {
+        _tickets[ticket.Id] = ticket;
+        if (ticket.ContinuesTicketId is { } full)
+            _continuations[full] = ticket.Id;
+    }
+
+    /// <summary>Messages this batch has added to a ticket so far (its stored count does not include them yet).</summary>
+    public int AddedTo(long ticketId) => _changed.TryGetValue(ticketId, out var changed) ? changed.Added : 0;
+
+    /// <summary>The ticket that continues a full one, as created or looked up in this batch; null when not known here.</summary>
+    public long? ContinuationOf(long ticketId) => _continuations.TryGetValue(ticketId, out var id) ? id : null;
+
+    /// <summary>Remembers a continuation read from the database, so the batch asks for it once.</summary>
+    public void RememberContinuation(long fullTicketId, long continuationId) => _continuations[fullTicketId] = continuationId;
 
     /// <summary>A ticket that got another message in this batch: written at the end of it.</summary>
     public void Touch(Ticket ticket, bool reopened)

@@ -16,9 +16,9 @@ namespace ConnectiveOne.Core.Inbound.Intake;
 /// and what threading needs, hands each delivery to <see cref="IntakeDeliveryWriter"/>, writes the ticket and address
 /// updates, commits, and then reports each delivery (with its change events). Holds the writer's one connection.
 /// </summary>
-internal sealed class IntakeBatchWriter(IServiceScopeFactory scopes, TimeProvider clock, ILogger<IntakeWriter> logger)
+internal sealed class IntakeBatchWriter(IServiceScopeFactory scopes, TimeProvider clock, int maxMessagesPerTicket, ILogger<IntakeWriter> logger)
 {
-    private readonly IntakeDeliveryWriter _deliveries = new(logger);
+    private readonly IntakeDeliveryWriter _deliveries = new(maxMessagesPerTicket, logger);
 
     // The batch finishes even while the app stops: its senders are waiting for the answer.
     public async Task<(List<IntakeResult> Results, List<ChangeEvent> Events)> WriteAsync(IReadOnlyList<PendingIntake> batch)
@@ -137,7 +137,7 @@ internal sealed class IntakeBatchWriter(IServiceScopeFactory scopes, TimeProvide
         var id = ticket.Id.ToString(CultureInfo.InvariantCulture);
         if (o.Created)
             events.Add(new ChangeEvent(ChangeKind.TicketCreated, id, ticket.Subject));
-        events.Add(new ChangeEvent(ChangeKind.MessageAdded, id, $"Message {message.Id}"));
+        events.Add(new ChangeEvent(ChangeKind.MessageAdded, id, $"Message {message.Id}") { MessageId = message.Id });
         if (!o.Created)
             events.Add(new ChangeEvent(ChangeKind.TicketUpdated, id, o.Reopened ? "Reopened by a reply" : null));
         return new IntakeDelivery(o.AddressId, o.Kind, ticket.Id, message.Id);

@@ -17,7 +17,7 @@ namespace ConnectiveOne.Core.Inbound.Intake;
 /// confirms the redirect; a duplicate points at the stored copy; anything else updates the address's forwarding
 /// status, finds (or creates) its ticket through threading, and inserts the message with its attachments.
 /// </summary>
-internal sealed class IntakeDeliveryWriter(ILogger<IntakeWriter> logger)
+internal sealed class IntakeDeliveryWriter(int maxMessagesPerTicket, ILogger<IntakeWriter> logger)
 {
     public async Task<DeliveryOutcome> WriteOneAsync(PreparedMessage m, IncomingMessageFacts? facts, Guid addressId, BatchState state)
     {
@@ -81,14 +81,18 @@ internal sealed class IntakeDeliveryWriter(ILogger<IntakeWriter> logger)
     }
 
     // The ticket the decision names (reopened by a customer's reply), or a new one.
-    private static async Task<(Ticket Ticket, bool Created, bool Reopened)> PlaceInTicketAsync(PreparedMessage m,
+    private async Task<(Ticket Ticket, bool Created, bool Reopened)> PlaceInTicketAsync(PreparedMessage m,
         ThreadDecision decision, AddressState addressState, Guid addressId, BatchState state)
     {
         var now = state.Now;
         Ticket ticket;
         var created = false;
         var reopened = false;
-        if (decision.TicketId is { } ticketKey && await FindTicketAsync(state, ticketKey) is { } found)
+        long? continues = null;
+        var chosen = decision.TicketId is { } ticketKey ? await FindTicketAsync(state, ticketKey) : null;
+        if (chosen is { } threaded)
+            (chosen, continues) = await ApplyCapAsync(state, threaded);
+        if (chosen is { } found)
         {
             ticket = found;
             // The count is not bumped here: the batch counts what it adds (Touch) and the update adds that in the database.
@@ -116,9 +120,13 @@ internal sealed class IntakeDeliveryWriter(ILogger<IntakeWriter> logger)
                 CreatedAt = now,
                 LastMessageAt = now,
                 MessageCount = 1,
+                ContinuesTicketId = continues,
             };
             await TimedInsertAsync(state, () => state.Rows.InsertAsync(ticket));
             state.Batch.AddTicket(ticket);
+            if (continues is { } full)
+                logger.LogInformation("Ticket {FullTicketId} holds {Max} messages; ticket {TicketId} continues it", full,
+                    maxMessagesPerTicket, ticket.Id);
         }
         return (ticket, created, reopened);
     }
@@ -201,6 +209,35 @@ internal sealed class IntakeDeliveryWriter(ILogger<IntakeWriter> logger)
         var database = state.Prefetch.ForAddress(addressId, new TicketThreadLookup(state.Db, addressId));
         var resolver = new ThreadResolver(new IntakeBatchThreadLookup(database, state.Batch, addressId), IntakeBatchWriter.ThreadOptions);
         return await resolver.ResolveAsync(facts, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// The cap (<see cref="TicketCapacity"/>): the chosen ticket, the continuation with room, or (null) a new ticket that
+    /// continues the returned one. Only a full ticket costs a query: which ticket continues it.
+    /// </summary>
+    private async Task<(Ticket? Ticket, long? Continues)> ApplyCapAsync(BatchState state, Ticket chosen)
+    {
+        var placement = await TicketCapacity.PlaceAsync(Fill(state, chosen), maxMessagesPerTicket, async full =>
+            await ContinuationAsync(state, full) is { } next && await FindTicketAsync(state, next) is { } ticket ? Fill(state, ticket) : null);
+        if (placement.TicketId is not { } id)
+            return (null, placement.ContinuesTicketId);
+        return (id == chosen.Id ? chosen : await FindTicketAsync(state, id), null);
+    }
+
+    private static TicketFill Fill(BatchState state, Ticket ticket) => new(ticket.Id, ticket.MessageCount + state.Batch.AddedTo(ticket.Id));
+
+    // The newest ticket continuing a full one, from this batch or the (ContinuesTicketId) index.
+    private static async Task<long?> ContinuationAsync(BatchState state, long fullTicketId)
+    {
+        if (state.Batch.ContinuationOf(fullTicketId) is { } known)
+            return known;
+        var rows = await state.Rows.SelectAsync<Ticket>([nameof(Ticket.Id)],
+            new IntakeRows.Where(nameof(Ticket.ContinuesTicketId), [fullTicketId]));
+        if (rows.Count == 0)
+            return null;
+        var newest = rows.Max(r => (long)r[0]!);
+        state.Batch.RememberContinuation(fullTicketId, newest);
+        return newest;
     }
 
     // The same object for the whole batch: from the batch itself, the prefetch, or (rules 1 and 3) the database.

@@ -4,6 +4,7 @@ using ConnectiveOne.Core.Events;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace ConnectiveOne.Core.Inbound.Intake;
 
@@ -20,7 +21,7 @@ namespace ConnectiveOne.Core.Inbound.Intake;
 /// <remarks>This class is the queue and its loop; one batch's transaction is <see cref="IntakeBatchWriter"/>, and one
 /// message's delivery to one address (forwarding status, ticket, rows) is <see cref="IntakeDeliveryWriter"/>.</remarks>
 public sealed class IntakeWriter(IServiceScopeFactory scopes, ChangeNotifier notifier, TimeProvider clock,
-    ILogger<IntakeWriter> logger) : BackgroundService
+    IOptions<ConnectiveOneOptions> options, ILogger<IntakeWriter> logger) : BackgroundService
 {
     private const int MaxBatch = 256;
 
@@ -39,7 +40,7 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, ChangeNotifier not
         FullMode = BoundedChannelFullMode.DropOldest,
     });
 
-    private readonly IntakeBatchWriter _batches = new(scopes, clock, logger);
+    private readonly IntakeBatchWriter _batches = new(scopes, clock, options.Value.Tickets.MaxMessagesPerTicket, logger);
 
     /// <summary>Queues a message for its addresses and completes once it is committed (or fails with the reason).</summary>
     public async Task<IntakeResult> SubmitAsync(PreparedMessage message, IReadOnlyList<Guid> addressIds, CancellationToken cancellationToken)

@@ -493,6 +493,9 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                     b.Property<Guid?>("BotId")
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("ContinuesTicketId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
@@ -531,6 +534,8 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ContinuesTicketId");
 
                     b.HasIndex("LastMessageAt");
 
@@ -888,6 +893,11 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                     b.HasOne("ConnectiveOne.Core.Bots.Bot", null)
                         .WithMany()
                         .HasForeignKey("BotId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("ConnectiveOne.Core.Tickets.Ticket", null)
+                        .WithMany()
+                        .HasForeignKey("ContinuesTicketId")
                         .OnDelete(DeleteBehavior.SetNull);
                 });
 
