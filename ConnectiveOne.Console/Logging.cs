@@ -28,6 +28,8 @@ internal static class Logging
             .ReadFrom.Configuration(builder.Configuration)
             .ReadFrom.Services(services)
             .Enrich.FromLogContext()
+            // Last, so it sees every property the others added.
+            .Enrich.With<ControlCharacterEscaper>()
             .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}")
             .WriteTo.File(Path.Combine(logFolder, "connectiveone-.log"), rollingInterval: RollingInterval.Day,
                 retainedFileCountLimit: 14, shared: true,

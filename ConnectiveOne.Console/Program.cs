@@ -1,6 +1,7 @@
 using ConnectiveOne.Console;
 using ConnectiveOne.Core;
 
+FilePrivacy.RestrictNewFiles();
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
     Args = args,
@@ -8,6 +9,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     // (A build output has no wwwroot/: there the SDK's static web assets manifest points at the packages.)
     ContentRootPath = Directory.Exists(Path.Combine(AppContext.BaseDirectory, "wwwroot")) ? AppContext.BaseDirectory : null,
 });
+FilePrivacy.RestrictDataFolder(builder.Configuration);
 builder.AddConnectiveOneLogging();
 builder.Services.AddConnectiveOneCore();
 builder.Services.AddConnectiveOneConsole(builder.Configuration);

@@ -80,6 +80,24 @@ public sealed class SmtpListenerOptions
     [Range(1, 10_000)]
     public int MaxSessionsPerAddress { get; set; } = 32;
 
+    /// <summary>
+    /// Connections served at once from one client network (/24 for IPv4, /64 for IPv6; 421 beyond), so a few
+    /// neighbouring addresses cannot take every slot either: below <see cref="MaxSessions"/>, the rest stay for others.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int MaxSessionsPerNetwork { get; set; } = 48;
+
+    /// <summary>
+    /// Message bytes all sessions together may hold in memory while messages arrive and are stored; a session whose
+    /// message passes 256 KB reserves <see cref="MaxMessageBytes"/> of it and otherwise waits (its sender is slowed, not
+    /// refused). Null means 4 × <see cref="MaxMessageBytes"/>.
+    /// </summary>
+    [Range(1024, long.MaxValue)]
+    public long? MaxBufferedBytes { get; set; }
+
+    /// <summary>The cap in force: <see cref="MaxBufferedBytes"/> or its default, and never below one whole message.</summary>
+    public long BufferedBytesLimit => Math.Max(MaxBufferedBytes ?? 4 * MaxMessageBytes, MaxMessageBytes);
+
     /// <summary>How long the server waits for the client (the next command, or more of a message in DATA) before closing with 421.</summary>
     [Range(1, 3600)]
     public int CommandTimeoutSeconds { get; set; } = 120;

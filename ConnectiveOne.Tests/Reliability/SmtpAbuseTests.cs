@@ -28,6 +28,8 @@ public sealed class SmtpAbuseTests(ITestOutputHelper output) : IAsyncLifetime
         ["ConnectiveOne:Smtp:MaxRecipients"] = MaxRecipients.ToString(),
         ["ConnectiveOne:Smtp:MaxSessions"] = "64",
         ["ConnectiveOne:Smtp:MaxSessionsPerAddress"] = MaxSessionsPerAddress.ToString(),
+        // 127.0.0.2-4 share a /24: the per-network cap is SmtpFairShareTests' subject, not these tests'.
+        ["ConnectiveOne:Smtp:MaxSessionsPerNetwork"] = "64",
     });
     private IPEndPoint _smtp = null!;
 

@@ -38,17 +38,50 @@ public sealed class AppProcess : IAsyncDisposable
     public TestDatabase Database { get; }
     public Dictionary<string, string> Environment { get; } = new();
 
+    /// <summary>
+    /// The umask the app starts with (e.g. <c>"022"</c>, a usual login default); null inherits this test process's,
+    /// which an in-process app may have tightened already.
+    /// </summary>
+    public string? Umask { get; init; }
+
+    /// <summary>The app's process id while it runs (for /proc readings).</summary>
+    public int ProcessId => _process?.Id ?? throw new InvalidOperationException("The app is not started.");
+
+    private readonly System.Text.StringBuilder _output = new();
+
+    /// <summary>What the app has written to its standard output so far (every start).</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+                return _output.ToString();
+        }
+    }
+
+    /// <summary>Polls <see cref="Output"/> for up to <paramref name="timeout"/> until it passes <paramref name="until"/>; returns it.</summary>
+    public async Task<string> WaitForOutputAsync(Func<string, bool> until, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var text = Output;
+            if (until(text) || DateTime.UtcNow > deadline)
+                return text;
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>Starts the app and waits until <c>/health</c> answers 200.</summary>
     public async Task StartAsync(TimeSpan? timeout = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "ConnectiveOne.Console.dll");
-        var start = new ProcessStartInfo("dotnet", [dll])
-        {
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        // exec keeps the app as the started process, so a kill reaches it.
+        var start = Umask is null ? new ProcessStartInfo("dotnet", [dll]) : new ProcessStartInfo("/bin/sh", ["-c", $"umask {Umask} && exec dotnet \"$0\"", dll]);
+        start.WorkingDirectory = AppContext.BaseDirectory;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
         start.Environment["ASPNETCORE_URLS"] = BaseUrl;
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["ConnectiveOne__DataDirectory"] = DataDirectory;
@@ -61,7 +94,13 @@ public sealed class AppProcess : IAsyncDisposable
         foreach (var (key, value) in Environment)
             start.Environment[key] = value;
         _process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
-        _process.OutputDataReceived += (_, _) => { };
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+                return;
+            lock (_output)
+                _output.AppendLine(e.Data);
+        };
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();

@@ -9,8 +9,9 @@ namespace ConnectiveOne.Console.Features.Setup;
 
 /// <summary>
 /// On an instance nobody has claimed, prints the one-time setup link once the server listens (the token is
-/// also in <c>data/setup-token</c>). This is the one deliberate exception to "no tokens in logs": without it
-/// nobody could claim the instance, and the link dies when used.
+/// also in <c>data/setup-token</c>). The link goes to the console (standard output) only, never through the logger:
+/// log files may be read by more people than the one who started the app, and whoever holds the link becomes admin.
+/// The log says where to find it.
 /// </summary>
 internal static class FirstRunBanner
 {
@@ -27,8 +28,11 @@ internal static class FirstRunBanner
             if (token is null)
                 return;
             var link = $"{BaseUrl(app)}/setup/first-admin?token={token}";
-            logger.LogWarning("No users yet. Create the first admin at {SetupLink} (one-time link; the token is also in {TokenFile})",
-                link, app.Services.GetRequiredService<FirstRunSetup>().TokenPath);
+            var tokenFile = app.Services.GetRequiredService<FirstRunSetup>().TokenPath;
+            logger.LogWarning("No users yet. The one-time link to create the first admin is printed on the console (standard output); its token is also in {TokenFile}",
+                tokenFile);
+            await System.Console.Out.WriteLineAsync($"No users yet. Create the first admin at {link} (one-time link; the token is also in {tokenFile})");
+            await System.Console.Out.FlushAsync();
         }
         catch (Exception ex)
         {

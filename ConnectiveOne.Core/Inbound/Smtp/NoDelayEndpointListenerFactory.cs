@@ -15,10 +15,15 @@ namespace ConnectiveOne.Core.Inbound.Smtp;
 /// SmtpServer's listener leaves Nagle on, which costs ~40 ms per message with pipelining clients (delayed
 /// ACK meets a small reply). This one sets TCP_NODELAY on every accepted socket, caps the sessions served at
 /// once (in all and per client address: beyond either cap a connection gets 421 at once instead of waiting
-/// unanswered), and closes a session whose client sends nothing for the command timeout, in DATA as well.
+/// unanswered), closes a session whose client sends nothing for the command timeout, in DATA as well, and keeps the
+/// message data all sessions hold in memory within the <see cref="MessageBufferBudget"/>.
 /// </summary>
-internal sealed class NoDelayEndpointListenerFactory(SessionLimits limits, TimeSpan idleTimeout, ILogger logger) : IEndpointListenerFactory
+internal sealed class NoDelayEndpointListenerFactory(SessionLimits limits, MessageBufferBudget buffers, long maxMessageBytes,
+    TimeSpan idleTimeout, ILogger logger) : IEndpointListenerFactory
 {
+    /// <summary>What a session may hold unread without a reservation: any command line, and most messages.</summary>
+    internal const long FreeAllowance = 256 * 1024;
+
     /// <summary>Where the first endpoint listens (port 0 resolved), once started.</summary>
     public IPEndPoint? BoundEndpoint { get; private set; }
 
@@ -27,10 +32,14 @@ internal sealed class NoDelayEndpointListenerFactory(SessionLimits limits, TimeS
         var listener = new TcpListener(endpointDefinition.Endpoint);
         listener.Start();
         BoundEndpoint ??= (IPEndPoint)listener.LocalEndpoint;
-        return new Listener(listener, limits, idleTimeout, logger);
+        return new Listener(listener, limits, OpenInput, logger);
     }
 
-    private sealed class Listener(TcpListener listener, SessionLimits limits, TimeSpan idleTimeout, ILogger logger) : IEndpointListener
+    private BudgetedPipeReader OpenInput(TcpClient client) =>
+        new(new IdleTimeoutPipeReader(PipeReader.Create(client.GetStream()), idleTimeout), buffers, FreeAllowance, maxMessageBytes);
+
+    private sealed class Listener(TcpListener listener, SessionLimits limits, Func<TcpClient, BudgetedPipeReader> openInput, ILogger logger)
+        : IEndpointListener
     {
         public async Task<ISecurableDuplexPipe> GetPipeAsync(ISessionContext context, CancellationToken cancellationToken)
         {
@@ -49,7 +58,7 @@ internal sealed class NoDelayEndpointListenerFactory(SessionLimits limits, TimeS
                     client.NoDelay = true;
                     context.Properties[EndpointListener.LocalEndPointKey] = client.Client.LocalEndPoint!;
                     context.Properties[EndpointListener.RemoteEndPointKey] = remote;
-                    return new PlainPipe(client, idleTimeout, () => limits.Exit(remote.Address));
+                    return new PlainPipe(client, openInput(client), () => limits.Exit(remote.Address));
                 }
                 catch
                 {
@@ -85,19 +94,19 @@ internal sealed class NoDelayEndpointListenerFactory(SessionLimits limits, TimeS
     private sealed class PlainPipe : ISecurableDuplexPipe
     {
         private readonly TcpClient _client;
+        private readonly BudgetedPipeReader _input;
         private readonly Action _release;
         private int _disposed;
 
-        public PlainPipe(TcpClient client, TimeSpan idleTimeout, Action release)
+        public PlainPipe(TcpClient client, BudgetedPipeReader input, Action release)
         {
             _client = client;
+            _input = input;
             _release = release;
-            var stream = client.GetStream();
-            Input = new IdleTimeoutPipeReader(PipeReader.Create(stream), idleTimeout);
-            Output = PipeWriter.Create(stream);
+            Output = PipeWriter.Create(client.GetStream());
         }
 
-        public PipeReader Input { get; }
+        public PipeReader Input => _input;
         public PipeWriter Output { get; }
         public bool IsSecure => false;
         public SslProtocols SslProtocol => SslProtocols.None;
@@ -110,6 +119,7 @@ internal sealed class NoDelayEndpointListenerFactory(SessionLimits limits, TimeS
             if (Interlocked.Exchange(ref _disposed, 1) != 0)
                 return;
             _client.Dispose();
+            _input.Release();
             _release();
         }
     }

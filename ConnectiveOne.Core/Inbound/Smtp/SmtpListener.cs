@@ -66,8 +66,9 @@ public sealed class SmtpListener(IServiceProvider services, IOptions<ConnectiveO
             .MaxRetryCount(5)
             .Build();
 
-        var listeners = new NoDelayEndpointListenerFactory(new SessionLimits(smtp.MaxSessions, smtp.MaxSessionsPerAddress),
-            TimeSpan.FromSeconds(smtp.CommandTimeoutSeconds), logger);
+        var listeners = new NoDelayEndpointListenerFactory(
+            new SessionLimits(smtp.MaxSessions, smtp.MaxSessionsPerAddress, smtp.MaxSessionsPerNetwork),
+            new MessageBufferBudget(smtp.BufferedBytesLimit), smtp.MaxMessageBytes, TimeSpan.FromSeconds(smtp.CommandTimeoutSeconds), logger);
         var provider = new SmtpServer.ComponentModel.ServiceProvider();
         provider.Add(listeners);
         provider.Add(new RecipientFilter(services.GetRequiredService<TechnicalAddressLookup>(),
