@@ -21,10 +21,13 @@ public sealed record AppRoute(string Method, string Pattern, string Url, bool Is
 /// </summary>
 public static class EndpointTable
 {
-    public static IReadOnlyList<AppRoute> Routes(IServiceProvider services)
+    public static IReadOnlyList<AppRoute> Routes(IServiceProvider services) => RoutesWithEndpoints(services).Select(r => r.Route).ToList();
+
+    /// <summary>The same routes with the endpoint each comes from, for checks on other metadata (e.g. body limits).</summary>
+    public static IReadOnlyList<(AppRoute Route, Endpoint Endpoint)> RoutesWithEndpoints(IServiceProvider services)
     {
         var sources = services.GetRequiredService<IEnumerable<EndpointDataSource>>();
-        var routes = new List<AppRoute>();
+        var routes = new List<(AppRoute, Endpoint)>();
         foreach (var endpoint in sources.SelectMany(s => s.Endpoints).OfType<RouteEndpoint>())
         {
             var pattern = "/" + (endpoint.RoutePattern.RawText ?? "").Trim('/');
@@ -36,8 +39,8 @@ public static class EndpointTable
             var methods = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"];
             var isPage = endpoint.Metadata.GetMetadata<ComponentTypeMetadata>() is not null;
             foreach (var method in isPage ? ["GET"] : methods)
-                routes.Add(new AppRoute(method, pattern, Concrete(pattern), IsApiLike(pattern), isPage, anonymous, adminOnly,
-                    anonymous || authorize.Count > 0, endpoint.DisplayName ?? pattern));
+                routes.Add((new AppRoute(method, pattern, Concrete(pattern), IsApiLike(pattern), isPage, anonymous, adminOnly,
+                    anonymous || authorize.Count > 0, endpoint.DisplayName ?? pattern), endpoint));
         }
         return routes;
     }
