@@ -101,6 +101,7 @@ internal static class ConsoleServiceRegistration
 
         services.AddSignInThrottle();
         services.AddTestMailThrottle();
+        services.AddSingleton<InboundEndpoints.MailgunReadSlots>();
         services.AddReverseProxySupport();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ApiErrors.Describe);
         services.AddOpenApiDocument();

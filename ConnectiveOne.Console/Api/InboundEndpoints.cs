@@ -52,12 +52,29 @@ internal static class InboundEndpoints
     }
 
     private static async Task<IResult> MailgunAsync(HttpContext http, MailgunVerifier verifier, TechnicalAddressLookup addresses,
-        InboundIntake intake, DiskSpaceGuard disk, ILoggerFactory loggers, CancellationToken ct)
+        InboundIntake intake, DiskSpaceGuard disk, MailgunReadSlots slots, ILoggerFactory loggers, CancellationToken ct)
     {
         if (!verifier.IsConfigured)
             return Problems.NotFound("The Mailgun webhook is off: set ConnectiveOne:Inbound:MailgunSigningKey to turn it on.");
         if (disk.Shortage() is { } shortage)
             return InsufficientStorage(shortage);
+        // A form whose signature comes last is spooled to disk before it can be judged. Many at once would keep thread
+        // pool threads writing (and the kernel throttling them) while /health and the pages wait: a few at a time, the
+        // others wait with their connections paused (the server stops reading their sockets).
+        await slots.Gate.WaitAsync(ct);
+        try
+        {
+            return await ReadMailgunAsync(http, verifier, addresses, intake, loggers, ct);
+        }
+        finally
+        {
+            slots.Gate.Release();
+        }
+    }
+
+    private static async Task<IResult> ReadMailgunAsync(HttpContext http, MailgunVerifier verifier, TechnicalAddressLookup addresses,
+        InboundIntake intake, ILoggerFactory loggers, CancellationToken ct)
+    {
         await using var form = await MailgunForm.ReadAsync(http.Request, intake.MaxMessageBytes, MailgunBodyLimit(intake.MaxMessageBytes),
             f => verifier.Check(f["timestamp"], f["token"], f["signature"]), ct);
         if (form.Refused is { } refused)
@@ -94,6 +111,12 @@ internal static class InboundEndpoints
         if (!form.HasMime)
             return Problems.BadRequest("The form has no body-mime field: use Mailgun's \"store and notify\" with the MIME URL (…/mime).");
         return await AcceptAsync(intake, await form.MimeBytesAsync(ct), address, "mailgun", StatusCodes.Status200OK, loggers, ct);
+    }
+
+    /// <summary>How many Mailgun forms are read at once (see <see cref="MailgunAsync"/>).</summary>
+    internal sealed class MailgunReadSlots
+    {
+        public SemaphoreSlim Gate { get; } = new(4);
     }
 
     /// <summary>

@@ -50,8 +50,8 @@ public static class EndpointTable
         || pattern.Contains(":file}")
         || endpoint.Metadata.Any(m => m.GetType().Name == "StaticAssetDescriptor");
 
-    // The live hub answers like the API (401, bearer tokens for integrations), not like a page.
-    private static bool IsApiLike(string pattern) => pattern.StartsWith("/api") || pattern.StartsWith("/hubs");
+    // The live hub and the OpenAPI document answer like the API (401, bearer tokens for integrations), not like a page.
+    private static bool IsApiLike(string pattern) => pattern.StartsWith("/api") || pattern.StartsWith("/hubs") || pattern.StartsWith("/openapi");
 
     private static string Concrete(string pattern) =>
         System.Text.RegularExpressions.Regex.Replace(pattern, "\\{([^}:]+)(:[^}]+)?\\}", m =>
