@@ -12,6 +12,7 @@ using ConnectiveOne.Core.Nodes;
 using ConnectiveOne.Core.Persistence;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Components.Endpoints;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.FileProviders;
@@ -57,15 +58,27 @@ internal static class ConsoleServiceRegistration
             cookie.Cookie.Name = "ConnectiveOne.Auth";
             cookie.Cookie.HttpOnly = true;
             cookie.Cookie.SameSite = SameSiteMode.Lax;
+            // Secure whenever the request came over HTTPS (directly or through a known proxy, see ReverseProxy), and
+            // always when the public address is HTTPS.
+            cookie.Cookie.SecurePolicy = IsHttps(configuration[$"{ConnectiveOneOptions.Section}:PublicUrl"])
+                ? CookieSecurePolicy.Always
+                : CookieSecurePolicy.SameAsRequest;
             cookie.ExpireTimeSpan = TimeSpan.FromDays(7);
             cookie.SlidingExpiration = true;
-            // The live hub is not a page: a client without a session gets 401, not the sign-in form.
+            // The live hub and the OpenAPI document are not pages: a client without a session gets 401, not the sign-in form.
             cookie.Events.OnRedirectToLogin = context =>
             {
-                if (context.Request.Path.StartsWithSegments(LiveHub.Path))
+                if (context.Request.Path.StartsWithSegments(LiveHub.Path) || context.Request.Path.StartsWithSegments("/openapi"))
                     context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 else
                     context.Response.Redirect(context.RedirectUri);
+                return Task.CompletedTask;
+            };
+            // Signing in on the sign-in page follows its ?ReturnUrl= by itself: only a local path, percent-encoded, since a
+            // non-ASCII Location header is refused by the server (500).
+            cookie.Events.OnRedirectToReturnUrl = context =>
+            {
+                context.Response.Redirect(Login.SafeReturnUrl(context.RedirectUri));
                 return Task.CompletedTask;
             };
             // Render the "not allowed" page at the URL that was asked for, with a 403 (status code pages re-execute).
@@ -87,8 +100,11 @@ internal static class ConsoleServiceRegistration
                 .RequireRole(Roles.Admin));
 
         services.AddSignInThrottle();
-        services.AddProblemDetails();
-        services.AddOpenApi();
+        services.AddTestMailThrottle();
+        services.AddSingleton<InboundEndpoints.MailgunReadSlots>();
+        services.AddReverseProxySupport();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ApiErrors.Describe);
+        services.AddOpenApiDocument();
         services.AddHttpContextAccessor();
         services.AddScoped<ThemePreference>();
         services.AddHealthChecks();
@@ -109,10 +125,23 @@ internal static class ConsoleServiceRegistration
 
     public static WebApplication UseConnectiveOne(this WebApplication app)
     {
+        app.UseForwardedHeaders();
         app.UseSerilogRequestLogging();
         if (!app.Environment.IsDevelopment())
-            app.UseExceptionHandler("/error", createScopeForErrors: true);
+        {
+            app.UseExceptionHandler(new ExceptionHandlerOptions
+            {
+                ExceptionHandlingPath = "/error",
+                CreateScopeForErrors = true,
+                // A body over a route's limit (RequestBodyLimits) is the client's error, not ours.
+                StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+            });
+            // Only on HTTPS requests (directly or through a known proxy) and never for localhost.
+            app.UseHsts();
+        }
+        app.UseApiProblemDetailsForErrors();
         app.UseSecurityHeaders();
+        app.UseWebSocketOriginCheck();
         app.UseAppAssets();
 
         // API errors get problem details; pages get a rendered error page at the same URL.
@@ -125,20 +154,29 @@ internal static class ConsoleServiceRegistration
         app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseOutputCache();
         app.UseAntiforgery();
 
         app.MapStaticAssets().AllowAnonymous();
-        app.MapOpenApi().AllowAnonymous();
+        app.MapOpenApiDocument();
         app.MapConnectiveOneApi();
         app.MapAccountEndpoints();
         // Any signed-in user: the cookie for browsers, a bearer token (?access_token=) for integrations.
         app.MapHub<LiveHub>(LiveHub.Path).RequireAuthorization();
         app.MapRazorComponents<App>()
-            .AddInteractiveServerRenderMode();
+            .AddInteractiveServerRenderMode()
+            .Add(endpoint =>
+            {
+                // Pages take only the small forms a person fills in (sign-in, first admin, password), read before any check.
+                if (endpoint.Metadata.OfType<ComponentTypeMetadata>().Any())
+                    endpoint.Metadata.Add(RequestBodyLimits.Metadata(RequestBodyLimits.PageForm));
+            });
 
         app.Lifetime.ApplicationStarted.Register(() => FirstRunBanner.Print(app));
         return app;
     }
+
+    private static bool IsHttps(string? url) => Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps;
 
     /// <summary>
     /// Serves <c>wwwroot-assets</c> (our CSS, logo, favicon) at <c>/assets</c>, embedded in the assembly so the

@@ -9,7 +9,7 @@ internal static class ApiRoutes
     /// <summary>Maps every API area. Each area decides its own authorization; a test checks none is left undecided.</summary>
     public static IEndpointRouteBuilder MapConnectiveOneApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/health", HealthEndpoint.GetAsync).AllowAnonymous().WithTags("Health");
+        app.MapGet("/health", HealthEndpoint.GetAsync).AllowAnonymous().WithBodyLimit(RequestBodyLimits.None).WithTags("Health");
         var v1 = app.MapGroup("/api/v1");
         v1.MapTokens();
         v1.MapUsers();

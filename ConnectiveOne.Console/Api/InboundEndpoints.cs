@@ -3,7 +3,6 @@ using System.Text;
 using ConnectiveOne.Core;
 using ConnectiveOne.Core.Inbound.Intake;
 using ConnectiveOne.Core.Inbound.Smtp;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
 namespace ConnectiveOne.Console.Api;
@@ -19,9 +18,10 @@ internal static class InboundEndpoints
     public static void MapInbound(this RouteGroupBuilder v1)
     {
         var inbound = v1.MapGroup("/inbound").WithTags("Inbound");
-        // These check their own credentials (webhook token, Mailgun signature), not a user's.
-        inbound.MapPost("/mime", MimeAsync).AllowAnonymous();
-        inbound.MapPost("/mailgun", MailgunAsync).AllowAnonymous().DisableAntiforgery();
+        // These check their own credentials (webhook token, Mailgun signature), not a user's, and take one message at most.
+        var maxMessageBytes = ((IEndpointRouteBuilder)v1).ServiceProvider.GetRequiredService<IOptions<ConnectiveOneOptions>>().Value.Smtp.MaxMessageBytes;
+        inbound.MapPost("/mime", MimeAsync).AllowAnonymous().WithBodyLimit(maxMessageBytes);
+        inbound.MapPost("/mailgun", MailgunAsync).AllowAnonymous().DisableAntiforgery().WithBodyLimit(MailgunBodyLimit(maxMessageBytes));
     }
 
     private static async Task<IResult> MimeAsync(HttpContext http, string? recipient, IOptions<ConnectiveOneOptions> options,
@@ -52,63 +52,78 @@ internal static class InboundEndpoints
     }
 
     private static async Task<IResult> MailgunAsync(HttpContext http, MailgunVerifier verifier, TechnicalAddressLookup addresses,
-        InboundIntake intake, DiskSpaceGuard disk, ILoggerFactory loggers, CancellationToken ct)
+        InboundIntake intake, DiskSpaceGuard disk, MailgunReadSlots slots, ILoggerFactory loggers, CancellationToken ct)
     {
         if (!verifier.IsConfigured)
             return Problems.NotFound("The Mailgun webhook is off: set ConnectiveOne:Inbound:MailgunSigningKey to turn it on.");
         if (disk.Shortage() is { } shortage)
             return InsufficientStorage(shortage);
-        if (!http.Request.HasFormContentType)
-            return Problems.BadRequest("Mailgun posts a form (multipart/form-data or application/x-www-form-urlencoded).");
-        // body-mime carries the whole message, so the form's value limit must be the message limit.
-        var limit = (int)Math.Min(int.MaxValue, intake.MaxMessageBytes * 2);
-        AllowBody(http, intake.MaxMessageBytes * 2 + 65536);
-        http.Features.Set<IFormFeature>(new FormFeature(http.Request, new FormOptions { ValueLengthLimit = limit, MultipartBodyLengthLimit = limit }));
-        IFormCollection form;
+        // A form whose signature comes last is spooled to disk before it can be judged. Many at once would keep thread
+        // pool threads writing (and the kernel throttling them) while /health and the pages wait: a few at a time, the
+        // others wait with their connections paused (the server stops reading their sockets).
+        await slots.Gate.WaitAsync(ct);
         try
         {
-            form = await http.Request.ReadFormAsync(ct);
+            return await ReadMailgunAsync(http, verifier, addresses, intake, loggers, ct);
         }
-        catch (InvalidDataException)
+        finally
         {
-            return TooLarge(intake.MaxMessageBytes);
+            slots.Gate.Release();
         }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return TooLarge(intake.MaxMessageBytes);
-        }
+    }
 
-        var token = form["token"].ToString();
+    private static async Task<IResult> ReadMailgunAsync(HttpContext http, MailgunVerifier verifier, TechnicalAddressLookup addresses,
+        InboundIntake intake, ILoggerFactory loggers, CancellationToken ct)
+    {
+        await using var form = await MailgunForm.ReadAsync(http.Request, intake.MaxMessageBytes, MailgunBodyLimit(intake.MaxMessageBytes),
+            f => verifier.Check(f["timestamp"], f["token"], f["signature"]), ct);
+        if (form.Refused is { } refused)
+            return Problems.Result(refused.Status, refused.Title);
+
+        var token = form["token"];
         if (await verifier.CheckAndTakeAsync(form["timestamp"], token, form["signature"], ct) is { } problem)
             return Problems.Result(StatusCodes.Status401Unauthorized, problem);
-
-        var (address, unavailable) = await FindAsync(addresses,
-            form["recipient"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), loggers, ct);
-        if (unavailable is not null)
-            return unavailable;
-        if (address is null)
-            return Problems.Result(StatusCodes.Status406NotAcceptable, "The recipient is not one of our technical addresses.");
-        var mime = form["body-mime"].ToString();
-        if (mime.Length == 0)
-        {
-            await verifier.ReleaseAsync(token);
-            return Problems.BadRequest("The form has no body-mime field: use Mailgun's \"store and notify\" with the MIME URL (…/mime).");
-        }
         IResult result;
         try
         {
-            result = await AcceptAsync(intake, Encoding.UTF8.GetBytes(mime), address, "mailgun", StatusCodes.Status200OK, loggers, ct);
+            result = await AcceptMailgunAsync(form, addresses, intake, loggers, ct);
         }
         catch
         {
             await verifier.ReleaseAsync(token);
             throw;
         }
-        // Mailgun sends the same token again after a failure on our side: let that retry in.
-        if (result is IStatusCodeHttpResult { StatusCode: >= 500 })
+        // Mailgun sends the same token again after a failure on our side (or a form it must fix): let that retry in.
+        if (result is IStatusCodeHttpResult { StatusCode: >= 500 or 400 })
             await verifier.ReleaseAsync(token);
         return result;
     }
+
+    private static async Task<IResult> AcceptMailgunAsync(MailgunForm form, TechnicalAddressLookup addresses, InboundIntake intake,
+        ILoggerFactory loggers, CancellationToken ct)
+    {
+        var (address, unavailable) = await FindAsync(addresses,
+            form["recipient"].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), loggers, ct);
+        if (unavailable is not null)
+            return unavailable;
+        if (address is null)
+            return Problems.Result(StatusCodes.Status406NotAcceptable, "The recipient is not one of our technical addresses.");
+        if (!form.HasMime)
+            return Problems.BadRequest("The form has no body-mime field: use Mailgun's \"store and notify\" with the MIME URL (…/mime).");
+        return await AcceptAsync(intake, await form.MimeBytesAsync(ct), address, "mailgun", StatusCodes.Status200OK, loggers, ct);
+    }
+
+    /// <summary>How many Mailgun forms are read at once (see <see cref="MailgunAsync"/>).</summary>
+    internal sealed class MailgunReadSlots
+    {
+        public SemaphoreSlim Gate { get; } = new(4);
+    }
+
+    /// <summary>
+    /// The whole Mailgun form may be this large: the message (body-mime) plus, in Mailgun's other formats, its attachments
+    /// again as parts, and a little for the other fields.
+    /// </summary>
+    public static long MailgunBodyLimit(long maxMessageBytes) => maxMessageBytes * 2 + 65536;
 
     /// <summary>The first recipient that is ours; 503 when the database cannot tell (the sender tries again later).</summary>
     private static async Task<(InboundAddress? Address, IResult? Unavailable)> FindAsync(TechnicalAddressLookup addresses,
@@ -152,7 +167,6 @@ internal static class InboundEndpoints
     {
         if (http.Request.ContentLength > limit)
             return null;
-        AllowBody(http, limit + 1);
         using var buffer = new MemoryStream();
         var chunk = new byte[81920];
         try
@@ -170,13 +184,6 @@ internal static class InboundEndpoints
             return null;
         }
         return buffer.ToArray();
-    }
-
-    /// <summary>Kestrel's default body limit (30 MB) must not be what decides; our message limit is.</summary>
-    private static void AllowBody(HttpContext http, long bytes)
-    {
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
-            feature.MaxRequestBodySize = bytes;
     }
 
     /// <summary>507 before the body is read: the sender keeps the message and retries (a 5xx to HTTP, not a refusal of the mail).</summary>

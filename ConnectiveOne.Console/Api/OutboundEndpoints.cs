@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using ConnectiveOne.Console.Features.Setup;
 using ConnectiveOne.Core.Outbound;
 
 namespace ConnectiveOne.Console.Api;
@@ -15,8 +16,10 @@ internal static class OutboundEndpoints
     {
         var addresses = v1.MapGroup("/addresses").ForAdmins().WithTags("Addresses");
         addresses.MapPost("/{id:guid}/test", async (Guid id, TestRequest request, ClaimsPrincipal user, TestMailService tests,
-            CancellationToken ct) =>
+            TestMailThrottle throttle, CancellationToken ct) =>
         {
+            if (!throttle.TryTake(UserId(user)))
+                return TooMany();
             var (error, result) = await tests.SendTestAsync(id, request.To, UserId(user), ct);
             return error switch
             {
@@ -25,14 +28,21 @@ internal static class OutboundEndpoints
                 _ => Results.Ok(new TestResponse(result!.Status.ToString(), result.Detail)),
             };
         });
-        addresses.MapPost("/{id:guid}/forwarding-test", async (Guid id, ClaimsPrincipal user, TestMailService tests, CancellationToken ct) =>
-            await tests.QueueForwardingTestAsync(id, UserId(user), ct)
+        addresses.MapPost("/{id:guid}/forwarding-test", async (Guid id, ClaimsPrincipal user, TestMailService tests,
+            TestMailThrottle throttle, CancellationToken ct) =>
+        {
+            if (!throttle.TryTake(UserId(user)))
+                return TooMany();
+            return await tests.QueueForwardingTestAsync(id, UserId(user), ct)
                 ? Results.Accepted($"/api/v1/addresses/{id}")
-                : Problems.NotFound("There is no address with that id."));
+                : Problems.NotFound("There is no address with that id.");
+        });
         addresses.MapGet("/{id:guid}/tests", async (Guid id, TestMailService tests, CancellationToken ct) =>
             TypedResults.Ok((await tests.ListTestsAsync(id, ct: ct)).Select(t =>
                 new TestHistoryItem(t.Id, t.Kind.ToString(), t.From, t.To, t.DkimSigned, t.Status.ToString(), t.Detail, t.CreatedAt))));
     }
+
+    private static IResult TooMany() => Problems.Result(StatusCodes.Status429TooManyRequests, TestMailThrottle.TooMany);
 
     private static string? UserId(ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.NameIdentifier);
 }

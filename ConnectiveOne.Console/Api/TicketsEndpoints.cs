@@ -156,6 +156,8 @@ internal static class TicketsEndpoints
             var headers = http.Response.Headers;
             headers.XContentTypeOptions = "nosniff";
             headers.ContentSecurityPolicy = "default-src 'none'; sandbox";
+            // Customer files and raw mail: no shared or browser cache keeps a copy after sign-out.
+            headers.CacheControl = "no-store";
             headers.ContentDisposition = new System.Net.Mime.ContentDisposition { FileName = Ascii(content.FileName), Inline = inline }.ToString()
                 + $"; filename*=UTF-8''{Uri.EscapeDataString(content.FileName)}";
             http.Response.ContentType = content.ContentType;

@@ -14,7 +14,7 @@ internal static class TokensEndpoints
         var tokens = v1.MapGroup("/tokens").WithTags("Tokens");
 
         // Checks credentials itself (API.md): anyone may try, lockout applies as on the login page.
-        tokens.MapPost("", CreateAsync).AllowAnonymous();
+        tokens.MapPost("", CreateAsync).AllowAnonymous().WithBodyLimit(RequestBodyLimits.TokenRequest);
 
         var own = tokens.MapGroup("").ForOperators();
         own.MapGet("", async (ClaimsPrincipal user, ApiTokenService service, CancellationToken ct) =>

@@ -36,6 +36,9 @@ public sealed class AppProcess : IAsyncDisposable
     public int SmtpPort { get; }
     public string BaseUrl => $"http://127.0.0.1:{HttpPort}";
     public TestDatabase Database { get; }
+
+    /// <summary>The app's process id once started (<c>dotnet</c> runs the app in its own process), e.g. to read its memory.</summary>
+    public int ProcessId => _process?.Id ?? throw new InvalidOperationException("The app is not started.");
     public Dictionary<string, string> Environment { get; } = new();
 
     /// <summary>

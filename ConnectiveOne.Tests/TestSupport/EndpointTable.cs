@@ -21,10 +21,13 @@ public sealed record AppRoute(string Method, string Pattern, string Url, bool Is
 /// </summary>
 public static class EndpointTable
 {
-    public static IReadOnlyList<AppRoute> Routes(IServiceProvider services)
+    public static IReadOnlyList<AppRoute> Routes(IServiceProvider services) => RoutesWithEndpoints(services).Select(r => r.Route).ToList();
+
+    /// <summary>The same routes with the endpoint each comes from, for checks on other metadata (e.g. body limits).</summary>
+    public static IReadOnlyList<(AppRoute Route, Endpoint Endpoint)> RoutesWithEndpoints(IServiceProvider services)
     {
         var sources = services.GetRequiredService<IEnumerable<EndpointDataSource>>();
-        var routes = new List<AppRoute>();
+        var routes = new List<(AppRoute, Endpoint)>();
         foreach (var endpoint in sources.SelectMany(s => s.Endpoints).OfType<RouteEndpoint>())
         {
             var pattern = "/" + (endpoint.RoutePattern.RawText ?? "").Trim('/');
@@ -36,8 +39,8 @@ public static class EndpointTable
             var methods = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"];
             var isPage = endpoint.Metadata.GetMetadata<ComponentTypeMetadata>() is not null;
             foreach (var method in isPage ? ["GET"] : methods)
-                routes.Add(new AppRoute(method, pattern, Concrete(pattern), IsApiLike(pattern), isPage, anonymous, adminOnly,
-                    anonymous || authorize.Count > 0, endpoint.DisplayName ?? pattern));
+                routes.Add((new AppRoute(method, pattern, Concrete(pattern), IsApiLike(pattern), isPage, anonymous, adminOnly,
+                    anonymous || authorize.Count > 0, endpoint.DisplayName ?? pattern), endpoint));
         }
         return routes;
     }
@@ -47,8 +50,8 @@ public static class EndpointTable
         || pattern.Contains(":file}")
         || endpoint.Metadata.Any(m => m.GetType().Name == "StaticAssetDescriptor");
 
-    // The live hub answers like the API (401, bearer tokens for integrations), not like a page.
-    private static bool IsApiLike(string pattern) => pattern.StartsWith("/api") || pattern.StartsWith("/hubs");
+    // The live hub and the OpenAPI document answer like the API (401, bearer tokens for integrations), not like a page.
+    private static bool IsApiLike(string pattern) => pattern.StartsWith("/api") || pattern.StartsWith("/hubs") || pattern.StartsWith("/openapi");
 
     private static string Concrete(string pattern) =>
         System.Text.RegularExpressions.Regex.Replace(pattern, "\\{([^}:]+)(:[^}]+)?\\}", m =>

@@ -26,6 +26,19 @@ public sealed class MailgunVerifier(IOptions<ConnectiveOneOptions> options, ISer
     /// </summary>
     public async Task<string?> CheckAndTakeAsync(string? timestamp, string? token, string? signature, CancellationToken ct = default)
     {
+        if (Check(timestamp, token, signature) is { } problem)
+            return problem;
+        if (!await TryTakeAsync(token!, clock.GetUtcNow(), ct))
+            return "This Mailgun token was used already: the request is a replay.";
+        return null;
+    }
+
+    /// <summary>
+    /// The signature and the timestamp's age alone, without taking the token: lets the webhook refuse a forged request
+    /// as soon as the three fields are read, before the message in the same form. Null when they are valid.
+    /// </summary>
+    public string? Check(string? timestamp, string? token, string? signature)
+    {
         var key = options.Value.Inbound.MailgunSigningKey;
         if (string.IsNullOrEmpty(key))
             return "The Mailgun webhook is off: set ConnectiveOne:Inbound:MailgunSigningKey.";
@@ -49,8 +62,6 @@ public sealed class MailgunVerifier(IOptions<ConnectiveOneOptions> options, ISer
         var age = now - DateTimeOffset.FromUnixTimeSeconds(Math.Min(seconds, 253402300799));
         if (age > MaxAge || age < -MaxAge)
             return "The Mailgun timestamp is too old (more than five minutes): the request may be a replay.";
-        if (!await TryTakeAsync(token, now, ct))
-            return "This Mailgun token was used already: the request is a replay.";
         return null;
     }
 
