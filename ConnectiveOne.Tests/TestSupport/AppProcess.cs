@@ -47,9 +47,6 @@ public sealed class AppProcess : IAsyncDisposable
     /// </summary>
     public string? Umask { get; init; }
 
-    /// <summary>The app's process id while it runs (for /proc readings).</summary>
-    public int ProcessId => _process?.Id ?? throw new InvalidOperationException("The app is not started.");
-
     private readonly System.Text.StringBuilder _output = new();
 
     /// <summary>What the app has written to its standard output so far (every start).</summary>
