@@ -11,7 +11,6 @@ using ConnectiveOne.Core.Accounts;
 using ConnectiveOne.Core.Nodes;
 using ConnectiveOne.Core.Persistence;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.FileProviders;
@@ -28,7 +27,7 @@ internal static class ConsoleServiceRegistration
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
         services.AddCascadingAuthenticationState();
-        services.AddScoped<AuthenticationStateProvider, LiveAuthenticationStateProvider>();
+        services.AddLiveAuthentication();
         services.AddConnectiveOneStore();
 
         var dataProtection = services.AddDataProtection().SetApplicationName("ConnectiveOne");
@@ -75,8 +74,10 @@ internal static class ConsoleServiceRegistration
                 return Task.CompletedTask;
             };
         });
-        // A demoted or deactivated user's cookie is re-checked against the security stamp this often.
-        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromSeconds(30));
+        // A cookie is re-checked against the user's security stamp this often: a new password, sign-out everywhere,
+        // a role change or deactivation ends the user's other sessions within this time (open circuits: see
+        // LiveAuthenticationStateProvider).
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromSeconds(5));
 
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder()
@@ -104,6 +105,8 @@ internal static class ConsoleServiceRegistration
             });
         }
         services.AddHostedService<LiveEventsBridge>();
+        services.AddSingleton<LiveSessionGuard>();
+        services.AddHostedService(sp => sp.GetRequiredService<LiveSessionGuard>());
         return services;
     }
 

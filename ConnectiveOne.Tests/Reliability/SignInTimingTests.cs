@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using ConnectiveOne.Core.Accounts;
+using ConnectiveOne.Tests.TestSupport;
+using Xunit.Abstractions;
+
+namespace ConnectiveOne.Tests.Reliability;
+
+/// <summary>
+/// Account enumeration through the sign-in form: an unknown email, an address that must wait after wrong passwords
+/// (tried with the right password), a deactivated account (right password) and a wrong password get the same words
+/// and take the same time. 200 tries of each, interleaved in a shuffled order so a busy moment of the shared CPU hits
+/// all four kinds alike; the bound is on the medians: within 5 ms of each other.
+/// </summary>
+[Trait("Category", "Reliability")]
+[RunsLong(60)]
+public sealed class SignInTimingTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const int Tries = 200;
+    private const int Warmup = 10;
+    private const double BoundMs = 5;
+    private readonly TestApp _app = new(settings: new Dictionary<string, string?>
+    {
+        ["ConnectiveOne:SignInAttemptsPerMinute"] = "100000",
+        // The waiting pair must still be waiting when the last of the 800 tries arrives.
+        ["ConnectiveOne:SignInLockout"] = "01:00:00",
+    });
+
+    public Task InitializeAsync()
+    {
+        _app.StartKestrel();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    private enum Kind { Unknown, Locked, Deactivated, WrongPassword }
+
+    [Fact]
+    public async Task Unknown_locked_deactivated_and_wrong_password_get_the_same_answer_in_the_same_time()
+    {
+        const string password = "right-password-1";
+        var admin = _app.CreateApiClient();
+        foreach (var email in new[] { "known@example.test", "gone@example.test", "waiting@example.test" })
+            (await admin.PostAsJsonAsync("/api/v1/users", new { email, password, role = "Operator" })).EnsureSuccessStatusCode();
+        var gone = (await admin.GetFromJsonAsync<List<UserRow>>("/api/v1/users"))!.Single(u => u.Email == "gone@example.test");
+        (await admin.PatchAsJsonAsync($"/api/v1/users/{gone.Id}", new { isActive = false })).EnsureSuccessStatusCode();
+
+        // The waiting pair: five wrong passwords from one address.
+        var waiting = LoopbackClient.From(_app.ServerAddress, "127.0.6.1");
+        for (var i = 0; i < 5; i++)
+            await CookieSignIn.PostLoginAsync(waiting, "waiting@example.test", "wrong-" + i);
+
+        // Wrong passwords and the deactivated account rotate over 60 addresses: at most 4 tries per pair, so neither
+        // pair ever starts to wait (that would make it a fifth kind).
+        var rotation = Enumerable.Range(1, 60).Select(i => LoopbackClient.From(_app.ServerAddress, $"127.0.7.{i}")).ToArray();
+        var times = Enum.GetValues<Kind>().ToDictionary(k => k, _ => new List<double>());
+        var random = new Random(20261207);
+        for (var round = 0; round < Warmup + Tries; round++)
+        {
+            foreach (var kind in Enum.GetValues<Kind>().OrderBy(_ => random.Next()))
+            {
+                var (client, email, pass) = kind switch
+                {
+                    Kind.Unknown => (rotation[round % rotation.Length], $"nobody-{round}@example.test", password),
+                    Kind.Locked => (waiting, "waiting@example.test", password),
+                    Kind.Deactivated => (rotation[round % rotation.Length], "gone@example.test", password),
+                    _ => (rotation[round % rotation.Length], "known@example.test", "wrong-password-" + round),
+                };
+                var form = await CookieSignIn.LoginFormAsync(client, email, pass);
+                var clock = Stopwatch.StartNew();
+                var response = await client.PostAsync("/account/login", form);
+                var body = await response.Content.ReadAsStringAsync();
+                clock.Stop();
+                Assert.True(response.StatusCode == HttpStatusCode.OK && body.Contains(SignInGuard.Refused),
+                    $"{kind} try {round}: {(int)response.StatusCode}, not the common refusal");
+                if (round >= Warmup)
+                    times[kind].Add(clock.Elapsed.TotalMilliseconds);
+            }
+        }
+
+        var medians = times.ToDictionary(t => t.Key, t => Median(t.Value));
+        foreach (var (kind, median) in medians)
+            output.WriteLine($"{kind}: median {median:F2} ms over {times[kind].Count} tries (p10 {Percentile(times[kind], 0.1):F2}, p90 {Percentile(times[kind], 0.9):F2})");
+        var spread = medians.Values.Max() - medians.Values.Min();
+        output.WriteLine($"spread of medians: {spread:F2} ms");
+        Assert.True(spread <= BoundMs, $"Medians differ by {spread:F2} ms (bound {BoundMs} ms): " +
+            string.Join(", ", medians.Select(m => $"{m.Key} {m.Value:F2} ms")));
+    }
+
+    private sealed record UserRow(string Id, string Email);
+
+    private static double Median(List<double> values) => Percentile(values, 0.5);
+
+    private static double Percentile(List<double> values, double p)
+    {
+        var sorted = values.Order().ToList();
+        var rank = p * (sorted.Count - 1);
+        var low = (int)Math.Floor(rank);
+        var high = (int)Math.Ceiling(rank);
+        return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
+    }
+}
