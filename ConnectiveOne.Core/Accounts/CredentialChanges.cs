@@ -24,9 +24,17 @@ public sealed class CredentialChanges(UserManager<AppUser> users, SignInGuard gu
         // Guesses of the current password count like sign-in guesses: an open page is no unlimited oracle.
         if (!guard.CheckCurrentPassword(user, current, clientAddress))
             return CurrentPasswordWrong;
-        var changed = await users.ChangePasswordAsync(user, current, next);
+        // Not UserManager.ChangePasswordAsync: it would hash the current password a second time.
+        foreach (var validator in users.PasswordValidators)
+        {
+            var valid = await validator.ValidateAsync(users, user, next);
+            if (!valid.Succeeded)
+                return UserDirectory.Describe(valid);
+        }
+        user.PasswordHash = users.PasswordHasher.HashPassword(user, next);
+        var changed = await users.UpdateSecurityStampAsync(user);
         if (!changed.Succeeded)
-            return changed.Errors.Any(e => e.Code == "PasswordMismatch") ? CurrentPasswordWrong : UserDirectory.Describe(changed);
+            return UserDirectory.Describe(changed);
         var revoked = keepTokens ? 0 : await tokens.RevokeAllAsync(user.Id, ct);
         logger.LogInformation("User {UserId} changed their password; {Revoked} API tokens revoked, other sessions ended", user.Id, revoked);
         notifier.Publish(new ChangeEvent(ChangeKind.UserChanged, user.Id));

@@ -117,7 +117,8 @@ public sealed class AccountBrowserTests(ChromiumFixture chromium, ITestOutputHel
         await b.RunAsync(() => b.SignInAsync("pat@example.test", "pat-password-1", "/account/tokens"));
         await sam.RunAsync(() => sam.SignInAsync("sam@example.test", "sam-password-1", "/account/tokens"));
 
-        var since = new Stopwatch();
+        var sinceClick = new Stopwatch();
+        var sinceAnswer = new Stopwatch();
         await a.RunAsync(async () =>
         {
             await a.SignInAsync("pat@example.test", "pat-password-1");
@@ -125,19 +126,21 @@ public sealed class AccountBrowserTests(ChromiumFixture chromium, ITestOutputHel
             await a.Page.FillAsync("input[name='Input.Current']", "pat-password-1");
             await a.Page.FillAsync("input[name='Input.New']", "pat-password-2");
             await a.Page.FillAsync("input[name='Input.Confirm']", "pat-password-2");
-            since.Start();
+            sinceClick.Start();
             await a.Page.GetByRole(AriaRole.Button, new() { Name = "Change password" }).ClickAsync();
             await Assertions.Expect(a.Page.GetByTestId("password-result")).ToContainTextAsync("Your password has been changed.");
+            sinceAnswer.Start();
             await a.ScreenshotAsync("password-changed");
         });
 
         await b.RunAsync(async () =>
         {
-            // The bound is 5 s; the wait is longer only so a failure reports how long it took.
+            // The bound is 5 s from the change, which is made by the time page A shows its answer (the click
+            // also counts the password hashes, slow on a busy machine). The wait is longer so a failure says how long.
             await Assertions.Expect(b.Page).ToHaveURLAsync(new Regex("/account/login"), new() { Timeout = 60_000 });
-            var took = since.Elapsed;
+            var took = sinceAnswer.Elapsed;
+            output.WriteLine($"Page B was at sign-in {took.TotalSeconds:F2} s after page A showed the change ({sinceClick.Elapsed.TotalSeconds:F2} s after the click).");
             Assert.True(took <= TimeSpan.FromSeconds(5), $"Page B went to sign-in {took.TotalSeconds:F1} s after the change (bound 5 s).");
-            output.WriteLine($"Page B went to sign-in {took.TotalSeconds:F2} s after the password change was submitted in page A.");
         });
 
         // Sam's page passes a fresh session check (creating a token asks for one) and stays; so does pat's page A.

@@ -1,8 +1,15 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using ConnectiveOne.Core.Accounts;
 using ConnectiveOne.Tests.TestSupport;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace ConnectiveOne.Tests.Reliability;
@@ -11,14 +18,14 @@ namespace ConnectiveOne.Tests.Reliability;
 /// Account enumeration through the sign-in form: an unknown email, an address that must wait after wrong passwords
 /// (tried with the right password), a deactivated account (right password) and a wrong password get the same words
 /// and take the same time. 200 tries of each, interleaved in a shuffled order so a busy moment of the shared CPU hits
-/// all four kinds alike; the bound is on the medians: within 5 ms of each other.
+/// all four kinds alike; the bound: within 5 ms, on the medians of the per-round differences.
 /// </summary>
 [Trait("Category", "Reliability")]
 [RunsLong(60)]
 public sealed class SignInTimingTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Tries = 200;
-    private const int Warmup = 10;
+    private const int Warmup = 5;
     private const double BoundMs = 5;
     private readonly TestApp _app = new(settings: new Dictionary<string, string?>
     {
@@ -27,13 +34,26 @@ public sealed class SignInTimingTests(ITestOutputHelper output) : IAsyncLifetime
         ["ConnectiveOne:SignInLockout"] = "01:00:00",
     });
 
+    private WebApplicationFactory<Program> _server = default!;
+    private string _address = "";
+
     public Task InitializeAsync()
     {
-        _app.StartKestrel();
+        // A tenth of Identity's 100,000 PBKDF2 rounds: one hash still costs several times the 5 ms bound (so a path
+        // that skips it shows), while the shared CPU's jitter, which grows with the work of a try, stays below it.
+        _server = _app.WithWebHostBuilder(host => host.ConfigureTestServices(services =>
+            services.Configure<PasswordHasherOptions>(o => o.IterationCount = 10_000)));
+        _server.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        _server.StartServer();
+        _address = _server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
         return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync() => await _app.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        await _app.DisposeAsync();
+    }
 
     private enum Kind { Unknown, Locked, Deactivated, WrongPassword }
 
@@ -41,20 +61,26 @@ public sealed class SignInTimingTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task Unknown_locked_deactivated_and_wrong_password_get_the_same_answer_in_the_same_time()
     {
         const string password = "right-password-1";
-        var admin = _app.CreateApiClient();
+        var admin = LoopbackClient.From(_address, "127.0.0.1");
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestApp.AdminToken);
         foreach (var email in new[] { "known@example.test", "gone@example.test", "waiting@example.test" })
             (await admin.PostAsJsonAsync("/api/v1/users", new { email, password, role = "Operator" })).EnsureSuccessStatusCode();
         var gone = (await admin.GetFromJsonAsync<List<UserRow>>("/api/v1/users"))!.Single(u => u.Email == "gone@example.test");
         (await admin.PatchAsJsonAsync($"/api/v1/users/{gone.Id}", new { isActive = false })).EnsureSuccessStatusCode();
 
         // The waiting pair: five wrong passwords from one address.
-        var waiting = LoopbackClient.From(_app.ServerAddress, "127.0.6.1");
+        var waiting = LoopbackClient.From(_address, "127.0.6.1");
         for (var i = 0; i < 5; i++)
             await CookieSignIn.PostLoginAsync(waiting, "waiting@example.test", "wrong-" + i);
 
         // Wrong passwords and the deactivated account rotate over 60 addresses: at most 4 tries per pair, so neither
         // pair ever starts to wait (that would make it a fifth kind).
-        var rotation = Enumerable.Range(1, 60).Select(i => LoopbackClient.From(_app.ServerAddress, $"127.0.7.{i}")).ToArray();
+        var rotation = Enumerable.Range(1, 60).Select(i => LoopbackClient.From(_address, $"127.0.7.{i}")).ToArray();
+        // One form fetch per client (its antiforgery token stays valid), so each try is one timed post.
+        var tokens = new Dictionary<HttpClient, string>();
+        foreach (var client in rotation.Append(waiting))
+            tokens[client] = await CookieSignIn.AntiforgeryTokenAsync(client, "/account/login");
+
         var times = Enum.GetValues<Kind>().ToDictionary(k => k, _ => new List<double>());
         var random = new Random(20261207);
         for (var round = 0; round < Warmup + Tries; round++)
@@ -68,7 +94,7 @@ public sealed class SignInTimingTests(ITestOutputHelper output) : IAsyncLifetime
                     Kind.Deactivated => (rotation[round % rotation.Length], "gone@example.test", password),
                     _ => (rotation[round % rotation.Length], "known@example.test", "wrong-password-" + round),
                 };
-                var form = await CookieSignIn.LoginFormAsync(client, email, pass);
+                var form = CookieSignIn.Fill(tokens[client], "login", new() { ["Input.Email"] = email, ["Input.Password"] = pass });
                 var clock = Stopwatch.StartNew();
                 var response = await client.PostAsync("/account/login", form);
                 var body = await response.Content.ReadAsStringAsync();
@@ -83,10 +109,17 @@ public sealed class SignInTimingTests(ITestOutputHelper output) : IAsyncLifetime
         var medians = times.ToDictionary(t => t.Key, t => Median(t.Value));
         foreach (var (kind, median) in medians)
             output.WriteLine($"{kind}: median {median:F2} ms over {times[kind].Count} tries (p10 {Percentile(times[kind], 0.1):F2}, p90 {Percentile(times[kind], 0.9):F2})");
-        var spread = medians.Values.Max() - medians.Values.Min();
-        output.WriteLine($"spread of medians: {spread:F2} ms");
-        Assert.True(spread <= BoundMs, $"Medians differ by {spread:F2} ms (bound {BoundMs} ms): " +
-            string.Join(", ", medians.Select(m => $"{m.Key} {m.Value:F2} ms")));
+        output.WriteLine($"spread of the four medians: {medians.Values.Max() - medians.Values.Min():F2} ms");
+
+        // The bound is checked on the median of each round's difference to the wrong password tried in the same
+        // round: the four tries of a round run back to back, so a slow spell of the shared CPU (which moves all four
+        // medians by tens of ms here) cancels out.
+        foreach (var kind in new[] { Kind.Unknown, Kind.Locked, Kind.Deactivated })
+        {
+            var paired = Median(times[kind].Zip(times[Kind.WrongPassword], (k, w) => k - w).ToList());
+            output.WriteLine($"{kind} - WrongPassword: median of paired differences {paired:F2} ms");
+            Assert.True(Math.Abs(paired) <= BoundMs, $"{kind} takes {paired:F2} ms more than a wrong password (bound {BoundMs} ms)");
+        }
     }
 
     private sealed record UserRow(string Id, string Email);

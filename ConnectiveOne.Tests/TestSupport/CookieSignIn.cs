@@ -22,10 +22,17 @@ public static partial class CookieSignIn
         await FormAsync(client, "/account/login", "login", new() { ["Input.Email"] = email, ["Input.Password"] = password });
 
     /// <summary>Fetches a static page's form (its antiforgery token) and fills in <paramref name="fields"/>.</summary>
-    public static async Task<FormUrlEncodedContent> FormAsync(HttpClient client, string page, string formName, Dictionary<string, string> fields)
+    public static async Task<FormUrlEncodedContent> FormAsync(HttpClient client, string page, string formName, Dictionary<string, string> fields) =>
+        Fill(await AntiforgeryTokenAsync(client, page), formName, fields);
+
+    /// <summary>The antiforgery token of a static page's form; it stays valid for this client's later posts.</summary>
+    public static async Task<string> AntiforgeryTokenAsync(HttpClient client, string page) =>
+        WebUtility.HtmlDecode(AntiforgeryField().Match(await client.GetStringAsync(page)).Groups[1].Value);
+
+    /// <summary>A form post with an antiforgery token fetched before.</summary>
+    public static FormUrlEncodedContent Fill(string antiforgeryToken, string formName, Dictionary<string, string> fields)
     {
-        var form = await client.GetStringAsync(page);
-        fields["__RequestVerificationToken"] = WebUtility.HtmlDecode(AntiforgeryField().Match(form).Groups[1].Value);
+        fields["__RequestVerificationToken"] = antiforgeryToken;
         fields["_handler"] = formName;
         return new FormUrlEncodedContent(fields);
     }
