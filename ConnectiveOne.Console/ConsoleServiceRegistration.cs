@@ -29,7 +29,7 @@ internal static class ConsoleServiceRegistration
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
         services.AddCascadingAuthenticationState();
-        services.AddScoped<AuthenticationStateProvider, LiveAuthenticationStateProvider>();
+        services.AddLiveAuthentication();
         services.AddConnectiveOneStore();
 
         var dataProtection = services.AddDataProtection().SetApplicationName("ConnectiveOne");
@@ -88,8 +88,10 @@ internal static class ConsoleServiceRegistration
                 return Task.CompletedTask;
             };
         });
-        // A demoted or deactivated user's cookie is re-checked against the security stamp this often.
-        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromSeconds(30));
+        // A cookie is re-checked against the user's security stamp this often: a new password, sign-out everywhere,
+        // a role change or deactivation ends the user's other sessions within this time (open circuits: see
+        // LiveAuthenticationStateProvider).
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromSeconds(5));
 
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder()
@@ -120,6 +122,8 @@ internal static class ConsoleServiceRegistration
             });
         }
         services.AddHostedService<LiveEventsBridge>();
+        services.AddSingleton<LiveSessionGuard>();
+        services.AddHostedService(sp => sp.GetRequiredService<LiveSessionGuard>());
         return services;
     }
 

@@ -27,10 +27,21 @@ public sealed class ConnectiveOneOptions
 
     /// <summary>
     /// Sign-in attempts (the sign-in form and <c>POST /api/v1/tokens</c>) one client address may make per minute;
-    /// further ones get 429. Per-account lockout applies on top of this.
+    /// further ones get 429. The per account and address back-off applies on top of this.
     /// </summary>
     [Range(1, 100_000)]
     public int SignInAttemptsPerMinute { get; set; } = 20;
+
+    /// <summary>
+    /// Wrong passwords one email address may get from one client address before that pair waits
+    /// <see cref="SignInLockout"/>; each further wrong password doubles the wait (up to a day).
+    /// </summary>
+    [Range(1, 1000)]
+    public int SignInFailuresBeforeLockout { get; set; } = 5;
+
+    /// <summary>The first wait of an email and client address pair after too many wrong passwords.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan SignInLockout { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// How long a database command waits for a lock held by another connection or process before it fails (and

@@ -60,9 +60,9 @@ public static class CoreServiceRegistration
                 identity.Password.RequireUppercase = false;
                 identity.Password.RequireLowercase = false;
                 identity.Password.RequireDigit = false;
-                identity.Lockout.MaxFailedAccessAttempts = 5;
-                identity.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
-                identity.Lockout.AllowedForNewUsers = true;
+                // Not Identity's per-account lockout (anyone could lock anyone out): SignInBackoff counts per
+                // account and client address.
+                identity.Lockout.AllowedForNewUsers = false;
             })
             .AddRoles<IdentityRole>()
             .AddEntityFrameworkStores<AppDbContext>()
@@ -71,6 +71,10 @@ public static class CoreServiceRegistration
 
         services.AddScoped<ApiTokenService>();
         services.AddScoped<UserDirectory>();
+        services.AddScoped<SignInGuard>();
+        services.AddScoped<CredentialChanges>();
+        services.AddScoped<SessionCheck>();
+        services.AddSingleton<SignInBackoff>();
         services.AddSingleton<FirstRunSetup>();
         services.AddSingleton<ChangeNotifier>();
 

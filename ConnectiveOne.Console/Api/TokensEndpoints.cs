@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using ConnectiveOne.Core.Accounts;
-using Microsoft.AspNetCore.Identity;
 
 namespace ConnectiveOne.Console.Api;
 
@@ -13,7 +12,7 @@ internal static class TokensEndpoints
     {
         var tokens = v1.MapGroup("/tokens").WithTags("Tokens");
 
-        // Checks credentials itself (API.md): anyone may try, lockout applies as on the login page.
+        // Checks credentials itself (API.md): anyone may try, the back-off applies as on the login page.
         tokens.MapPost("", CreateAsync).AllowAnonymous().WithBodyLimit(RequestBodyLimits.TokenRequest);
 
         var own = tokens.MapGroup("").ForOperators();
@@ -25,22 +24,13 @@ internal static class TokensEndpoints
                 : Problems.NotFound("You have no token with that id."));
     }
 
-    private static async Task<IResult> CreateAsync(CreateTokenRequest request, UserManager<AppUser> users,
-        SignInManager<AppUser> signIn, ApiTokenService service, ILoggerFactory loggers, CancellationToken ct)
+    private static async Task<IResult> CreateAsync(CreateTokenRequest request, HttpContext context, SignInGuard guard,
+        ApiTokenService service, ILoggerFactory loggers, CancellationToken ct)
     {
-        const string wrong = "The email or password is wrong.";
-        if (string.IsNullOrWhiteSpace(request.Email) || string.IsNullOrEmpty(request.Password))
-            return Problems.Result(StatusCodes.Status401Unauthorized, wrong);
-        var user = await users.FindByEmailAsync(request.Email.Trim());
+        // One answer for every refusal (unknown, deactivated, waiting after wrong passwords, wrong): see SignInGuard.
+        var user = await guard.CheckAsync(request.Email, request.Password, context.Connection.RemoteIpAddress?.ToString());
         if (user is null)
-            return Problems.Result(StatusCodes.Status401Unauthorized, wrong);
-        var check = await signIn.CheckPasswordSignInAsync(user, request.Password, lockoutOnFailure: true);
-        if (check.IsLockedOut)
-            return Problems.Result(StatusCodes.Status401Unauthorized, "This account is locked after too many failed attempts; try again later.");
-        if (!check.Succeeded)
-            return Problems.Result(StatusCodes.Status401Unauthorized, wrong);
-        if (!user.IsActive)
-            return Problems.Result(StatusCodes.Status401Unauthorized, "This account has been deactivated.");
+            return Problems.Result(StatusCodes.Status401Unauthorized, SignInGuard.Refused);
 
         var (token, info) = await service.CreateAsync(user.Id, request.Name ?? "API token", ct);
         loggers.CreateLogger("ConnectiveOne.Api.Tokens").LogInformation("User {UserId} created API token {TokenId}", user.Id, info.Id);

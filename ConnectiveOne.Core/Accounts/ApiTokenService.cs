@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using ConnectiveOne.Core.Events;
 using ConnectiveOne.Core.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -12,8 +13,11 @@ public sealed record ApiTokenInfo(Guid Id, string Name, string Prefix, DateTimeO
 /// <summary>The user a valid token stands for.</summary>
 public sealed record TokenOwner(AppUser User, Guid TokenId);
 
-/// <summary>Creates, checks and revokes API bearer tokens. Tokens are random, stored only as SHA-256.</summary>
-public sealed class ApiTokenService(AppDbContext db, TimeProvider clock)
+/// <summary>
+/// Creates, checks and revokes API bearer tokens. Tokens are random, stored only as SHA-256. A revocation is announced
+/// as <see cref="ChangeKind.UserChanged"/>, so live hub connections made with the token end too.
+/// </summary>
+public sealed class ApiTokenService(AppDbContext db, TimeProvider clock, ChangeNotifier notifier)
 {
     private const string TokenPrefix = "c1_";
 
@@ -83,7 +87,19 @@ public sealed class ApiTokenService(AppDbContext db, TimeProvider clock)
             return false;
         token.RevokedAt ??= clock.GetUtcNow();
         await db.SaveChangesAsync(ct);
+        notifier.Publish(new ChangeEvent(ChangeKind.UserChanged, userId));
         return true;
+    }
+
+    /// <summary>Revokes every active token of the user (a password change); returns how many.</summary>
+    public async Task<int> RevokeAllAsync(string userId, CancellationToken ct = default)
+    {
+        var now = clock.GetUtcNow();
+        var revoked = await db.ApiTokens.Where(t => t.UserId == userId && t.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
+        if (revoked > 0)
+            notifier.Publish(new ChangeEvent(ChangeKind.UserChanged, userId));
+        return revoked;
     }
 
     internal static string Hash(string secret) =>

@@ -65,36 +65,58 @@ public sealed class UserDirectory(UserManager<AppUser> users, AppDbContext db, T
         return AccountResult.Ok(await InfoAsync(user));
     }
 
-    /// <summary>Changes a user's role. The security stamp changes too, so open sessions pick it up.</summary>
+    /// <summary>Changes a user's role. The security stamp changes too, so the user's open sessions end.</summary>
     public async Task<AccountResult> SetRoleAsync(string id, string? role)
     {
         var canonicalRole = Roles.Normalize(role);
         if (canonicalRole is null)
             return AccountResult.Fail(AccountError.Invalid, "The role must be Admin or Operator.");
-        var user = await users.FindByIdAsync(id);
-        if (user is null)
-            return AccountResult.Fail(AccountError.NotFound, "There is no such user.");
-        var current = await users.GetRolesAsync(user);
-        if (current.Contains(Roles.Admin) && canonicalRole != Roles.Admin && await IsLastActiveAdminAsync(user))
-            return AccountResult.Fail(AccountError.LastAdmin, "This is the last active admin: make someone else admin first.");
-        await users.RemoveFromRolesAsync(user, current);
-        await users.AddToRoleAsync(user, canonicalRole);
-        await users.UpdateSecurityStampAsync(user);
-        notifier.Publish(new ChangeEvent(ChangeKind.UserChanged, user.Id));
-        return AccountResult.Ok(await InfoAsync(user));
+        return await ChangeAdminsAsync(id, async user =>
+        {
+            var current = await users.GetRolesAsync(user);
+            if (current.Contains(Roles.Admin) && canonicalRole != Roles.Admin && await IsLastActiveAdminAsync(user))
+                return "This is the last active admin: make someone else admin first.";
+            await users.RemoveFromRolesAsync(user, current);
+            await users.AddToRoleAsync(user, canonicalRole);
+            return null;
+        });
     }
 
     /// <summary>Deactivates or reactivates a user; a deactivated user's sessions and tokens stop working.</summary>
-    public async Task<AccountResult> SetActiveAsync(string id, bool active)
+    public async Task<AccountResult> SetActiveAsync(string id, bool active) =>
+        await ChangeAdminsAsync(id, async user =>
+        {
+            if (!active && await users.IsInRoleAsync(user, Roles.Admin) && await IsLastActiveAdminAsync(user))
+                return "This is the last active admin: it cannot be deactivated.";
+            user.IsActive = active;
+            await users.UpdateAsync(user);
+            return null;
+        });
+
+    /// <summary>
+    /// Runs a change that may remove an admin in one transaction with its last-admin check, one such change at a
+    /// time: two admins demoting each other at once must leave one. SQLite's transactions take the write lock at
+    /// BEGIN; PostgreSQL takes a transaction advisory lock. Then the user's stamp changes, ending their sessions.
+    /// </summary>
+    /// <param name="id">The user to change.</param>
+    /// <param name="change">Returns why the change is refused, or null once it is made.</param>
+    private async Task<AccountResult> ChangeAdminsAsync(string id, Func<AppUser, Task<string?>> change)
     {
-        var user = await users.FindByIdAsync(id);
-        if (user is null)
-            return AccountResult.Fail(AccountError.NotFound, "There is no such user.");
-        if (!active && await users.IsInRoleAsync(user, Roles.Admin) && await IsLastActiveAdminAsync(user))
-            return AccountResult.Fail(AccountError.LastAdmin, "This is the last active admin: it cannot be deactivated.");
-        user.IsActive = active;
-        await users.UpdateAsync(user);
-        await users.UpdateSecurityStampAsync(user);
+        AppUser? user;
+        await using (var transaction = await db.Database.BeginTransactionAsync())
+        {
+            if (db.Database.IsNpgsql())
+                await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock(hashtext('connectiveone:admins'))");
+            // Rows read before the lock (this context may live as long as a page) would hide the other change.
+            db.ChangeTracker.Clear();
+            user = await users.FindByIdAsync(id);
+            if (user is null)
+                return AccountResult.Fail(AccountError.NotFound, "There is no such user.");
+            if (await change(user) is { } refused)
+                return AccountResult.Fail(AccountError.LastAdmin, refused);
+            await users.UpdateSecurityStampAsync(user);
+            await transaction.CommitAsync();
+        }
         notifier.Publish(new ChangeEvent(ChangeKind.UserChanged, user.Id));
         return AccountResult.Ok(await InfoAsync(user));
     }

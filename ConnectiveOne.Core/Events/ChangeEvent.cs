@@ -9,7 +9,7 @@ public enum ChangeKind
     DomainStatusChanged,
     ForwardingStatusChanged,
     DeliveryStatusChanged,
-    /// <summary>A user's role or active flag changed; open sessions re-read their rights.</summary>
+    /// <summary>A user's role, active flag, password, sessions or API tokens changed; open sessions check theirs.</summary>
     UserChanged,
 }
 

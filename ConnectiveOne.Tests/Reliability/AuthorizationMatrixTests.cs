@@ -130,11 +130,12 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output) : IAsyncL
         await op.StartAsync();
         Assert.Equal(HubConnectionState.Connected, op.State);
 
-        // Clients only listen. A method added later must be added here, with who may call it.
+        // Clients only listen. A method added later must be added here, with who may call it. Overrides of Hub's own
+        // methods (OnConnectedAsync, …) are not callable: SignalR leaves out what Hub declares, and the invocations below check it.
         var methods = typeof(LiveHub).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
-            .Where(m => !m.IsSpecialName).Select(m => m.Name).ToList();
+            .Where(m => !m.IsSpecialName && m.GetBaseDefinition().DeclaringType != typeof(Hub)).Select(m => m.Name).ToList();
         Assert.True(methods.Count == 0, "LiveHub has callable methods; check their authorization here: " + string.Join(", ", methods));
-        foreach (var name in (string[])["SendAsync", "Broadcast", "JoinGroup", "OnConnectedAsync", "Dispose"])
+        foreach (var name in (string[])["SendAsync", "Broadcast", "JoinGroup", "OnConnectedAsync", "OnDisconnectedAsync", "Dispose"])
             await Assert.ThrowsAsync<HubException>(() => op.InvokeAsync(name));
     }
 }

@@ -14,17 +14,27 @@ public static partial class CookieSignIn
     }
 
     /// <summary>Fetches the form and posts it; returns the answer (a redirect on success, the form again on failure).</summary>
-    public static async Task<HttpResponseMessage> PostLoginAsync(HttpClient client, string email, string password)
+    public static async Task<HttpResponseMessage> PostLoginAsync(HttpClient client, string email, string password) =>
+        await client.PostAsync("/account/login", await LoginFormAsync(client, email, password));
+
+    /// <summary>Fetches the sign-in form (its antiforgery token) and fills it in, ready to post to <c>/account/login</c>.</summary>
+    public static async Task<FormUrlEncodedContent> LoginFormAsync(HttpClient client, string email, string password) =>
+        await FormAsync(client, "/account/login", "login", new() { ["Input.Email"] = email, ["Input.Password"] = password });
+
+    /// <summary>Fetches a static page's form (its antiforgery token) and fills in <paramref name="fields"/>.</summary>
+    public static async Task<FormUrlEncodedContent> FormAsync(HttpClient client, string page, string formName, Dictionary<string, string> fields) =>
+        Fill(await AntiforgeryTokenAsync(client, page), formName, fields);
+
+    /// <summary>The antiforgery token of a static page's form; it stays valid for this client's later posts.</summary>
+    public static async Task<string> AntiforgeryTokenAsync(HttpClient client, string page) =>
+        WebUtility.HtmlDecode(AntiforgeryField().Match(await client.GetStringAsync(page)).Groups[1].Value);
+
+    /// <summary>A form post with an antiforgery token fetched before.</summary>
+    public static FormUrlEncodedContent Fill(string antiforgeryToken, string formName, Dictionary<string, string> fields)
     {
-        var form = await client.GetStringAsync("/account/login");
-        var token = AntiforgeryField().Match(form).Groups[1].Value;
-        return await client.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token),
-            ["_handler"] = "login",
-            ["Input.Email"] = email,
-            ["Input.Password"] = password,
-        }));
+        fields["__RequestVerificationToken"] = antiforgeryToken;
+        fields["_handler"] = formName;
+        return new FormUrlEncodedContent(fields);
     }
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
