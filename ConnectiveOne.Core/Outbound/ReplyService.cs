@@ -51,9 +51,19 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Rel
         message.Subject = subject;
         if (customerMessage?.MessageIdHeader is { } inReplyTo)
         {
-            message.InReplyTo = inReplyTo;
-            foreach (var id in MessageIds.Parse(customerMessage.References).Append(inReplyTo).Distinct(StringComparer.Ordinal))
-                message.References.Add(id);
+            try
+            {
+                message.InReplyTo = inReplyTo;
+                foreach (var id in MessageIds.Parse(customerMessage.References).Append(inReplyTo).Distinct(StringComparer.Ordinal))
+                    message.References.Add(id);
+            }
+            catch (ArgumentException)
+            {
+                // A Message-ID MimeKit will not write (hostile mail has them): the reply goes without threading headers,
+                // our own Message-ID and [#N] still thread the customer's answer.
+                message.InReplyTo = null;
+                message.References.Clear();
+            }
         }
         var body = new BodyBuilder { TextBody = text ?? "" };
         foreach (var file in files)
