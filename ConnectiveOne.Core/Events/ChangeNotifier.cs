@@ -13,6 +13,9 @@ public sealed class ChangeNotifier(ILogger<ChangeNotifier> logger)
     private readonly Lock _lock = new();
     private Action<ChangeEvent>[] _subscribers = [];
 
+    /// <summary>How many handlers are subscribed: pages that closed must have given theirs back.</summary>
+    public int SubscriberCount => Volatile.Read(ref _subscribers).Length;
+
     public IDisposable Subscribe(Action<ChangeEvent> handler)
     {
         lock (_lock)
