@@ -22,7 +22,7 @@ namespace ConnectiveOne.Benchmarks;
 /// </summary>
 internal static class InboxLiveBenchmark
 {
-    private const string Token = "bench-live-token-0123456789abcdef";
+    internal const string Token = "bench-live-token-0123456789abcdef";
     private const int Connections = 8;
 
     public static async Task RunAsync(int seconds, int rate)
@@ -208,7 +208,7 @@ internal static class InboxLiveBenchmark
     private static double Ms(long stopwatchTicks) => stopwatchTicks * 1000.0 / Stopwatch.Frequency;
 
     /// <summary>Publishes ConnectiveOne.Console in Release (incremental) and returns the dll to run.</summary>
-    private static async Task<string> PublishAsync(string output)
+    internal static async Task<string> PublishAsync(string output)
     {
         var repo = AppContext.BaseDirectory;
         while (!File.Exists(Path.Combine(repo, "ConnectiveOne.sln")))
@@ -224,7 +224,7 @@ internal static class InboxLiveBenchmark
         return Path.Combine(output, "ConnectiveOne.Console.dll");
     }
 
-    private static Process StartApp(string app, string data, string url, int smtpPort)
+    internal static Process StartApp(string app, string data, string url, int smtpPort)
     {
         Directory.CreateDirectory(data);
         var start = new ProcessStartInfo("dotnet", [app])
@@ -252,7 +252,7 @@ internal static class InboxLiveBenchmark
         return process;
     }
 
-    private static async Task WaitHealthyAsync(HttpClient http, Process server)
+    internal static async Task WaitHealthyAsync(HttpClient http, Process server)
     {
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < TimeSpan.FromSeconds(90))
@@ -273,7 +273,7 @@ internal static class InboxLiveBenchmark
         throw new TimeoutException("The app did not answer /health within 90 s.");
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -6,6 +6,7 @@ const string usage = """
       dns [pending domains, default 10000]   DNS verification and the re-check worker
       inbox-queries [rounds, default 200]    inbox reads on 100,000 tickets / 1,000,000 messages
       inbox-live [seconds, default 60]       SMTP 250 to the hub's messageAdded at 50 messages/s (needs a published app)
+      inbox-browser [seconds, default 30]    SMTP 250 to the new row in an open Chromium inbox page, 5 messages/s
     """;
 
 int Argument(int fallback) => args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : fallback;
@@ -20,6 +21,9 @@ switch (args.FirstOrDefault())
         return 0;
     case "inbox-live":
         await InboxLiveBenchmark.RunAsync(Argument(60), rate: 50);
+        return 0;
+    case "inbox-browser":
+        await InboxBrowserBenchmark.RunAsync(Argument(30), rate: 5);
         return 0;
     default:
         Console.Error.WriteLine(usage);
