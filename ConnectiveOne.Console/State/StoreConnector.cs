@@ -62,7 +62,10 @@ public sealed class StoreConnector(Store store, AuthenticationStateProvider auth
         {
             if (change.Kind != ChangeKind.DeliveryStatusChanged && long.TryParse(change.Id, out var ticketId))
                 store.Dispatch(new TicketActivity(ticketId));
-            store.Dispatch(new InboxRefreshRequested());
+            // Intake publishes every TicketCreated with the MessageAdded of its first message right behind it: one
+            // reload for the pair, not two (a burst of new tickets would otherwise cost the list two queries each).
+            if (change.Kind != ChangeKind.TicketCreated)
+                store.Dispatch(new InboxRefreshRequested { AtLeast = notifier.Sequence });
         }
         // Only events with words for people become notifications; the rest drive pages directly.
         if (change.Summary is { } text)

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Security.Claims;
 using ConnectiveOne.Console.State.Session;
 using ConnectiveOne.Core.Bots;
+using ConnectiveOne.Core.Events;
 using ConnectiveOne.Core.Tickets;
 using Microsoft.AspNetCore.Components.Authorization;
 
@@ -15,10 +16,23 @@ namespace ConnectiveOne.Console.State.Inbox;
 /// a view a query or two in all, not one per message or per open page.
 /// </summary>
 public sealed class InboxEffects(IServiceScopeFactory scopes, TicketCounts counts, SharedTicketList list,
-    AuthenticationStateProvider auth, ILogger<InboxEffects> logger) : IEffect
+    ChangeNotifier notifier, AuthenticationStateProvider auth, ILogger<InboxEffects> logger) : IEffect
 {
     private readonly SemaphoreSlim _loading = new(1, 1);
     private int _pending, _unreadPending;
+    private long _atLeast;
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        var seen = Interlocked.Read(ref target);
+        while (value > seen)
+        {
+            var was = Interlocked.CompareExchange(ref target, value, seen);
+            if (was == seen)
+                return;
+            seen = was;
+        }
+    }
     private int _countsRequested;
     private int _countsRunning;
 
@@ -28,13 +42,13 @@ public sealed class InboxEffects(IServiceScopeFactory scopes, TicketCounts count
         {
             case InboxOpened:
                 await LoadBotsAsync(store);
-                await LoadAsync(store, force: true);
+                await LoadAsync(store, notifier.Sequence, force: true);
                 break;
             case InboxFilterChanged or InboxPageChanged:
-                await LoadAsync(store, force: true);
+                await LoadAsync(store, notifier.Sequence, force: true);
                 break;
-            case InboxRefreshRequested when store.Select<InboxState>().Active:
-                await LoadAsync(store, force: false);
+            case InboxRefreshRequested refresh when store.Select<InboxState>().Active:
+                await LoadAsync(store, refresh.AtLeast, force: false);
                 break;
             case InboxRefreshRequested or InboxCountsRequested:
                 await LoadCountsAsync(store);
@@ -95,8 +109,9 @@ public sealed class InboxEffects(IServiceScopeFactory scopes, TicketCounts count
         }
     }
 
-    private async Task LoadAsync(Store store, bool force)
+    private async Task LoadAsync(Store store, long atLeast, bool force)
     {
+        InterlockedMax(ref _atLeast, atLeast);
         Interlocked.Exchange(ref _pending, 1);
         if (force)
             Interlocked.Exchange(ref _unreadPending, 1);
@@ -111,7 +126,7 @@ public sealed class InboxEffects(IServiceScopeFactory scopes, TicketCounts count
                 var userId = await UserIdAsync(store);
                 var filter = new TicketFilter(state.Filter.BotId, state.Filter.Status, state.Filter.Query,
                     state.Filter.Mine ? userId ?? "-" : null, RoutedOnly: true);
-                var page = await list.ListAsync(filter, state.Page, InboxState.PageSize);
+                var page = await list.ListAsync(filter, state.Page, InboxState.PageSize, Interlocked.Read(ref _atLeast));
                 ImmutableHashSet<long>? unread = null;
                 if (Interlocked.Exchange(ref _unreadPending, 0) == 1)
                 {
@@ -134,7 +149,7 @@ public sealed class InboxEffects(IServiceScopeFactory scopes, TicketCounts count
         }
         // A change between the loop's last look and the release saw the load running and left it to it: look again.
         if (Volatile.Read(ref _pending) == 1)
-            await LoadAsync(store, force: false);
+            await LoadAsync(store, atLeast, force: false);
         else
             await LoadCountsAsync(store);
     }

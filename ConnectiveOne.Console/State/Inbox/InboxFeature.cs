@@ -42,7 +42,11 @@ public sealed record InboxClosed;
 public sealed record InboxFilterChanged(InboxFilter Filter);
 public sealed record InboxPageChanged(int Page);
 /// <summary>Something changed in the tickets (an event); the list and counts reload.</summary>
-public sealed record InboxRefreshRequested;
+public sealed record InboxRefreshRequested
+{
+    /// <summary>The notifier's <see cref="ConnectiveOne.Core.Events.ChangeNotifier.Sequence"/> when the change was heard: the reload must be at least that new.</summary>
+    public long AtLeast { get; init; }
+}
 /// <summary>A loaded page; <see cref="Unread"/> is null on a reload after a change, which keeps the marks the state has.</summary>
 public sealed record InboxLoaded(InboxFilter Filter, int Page, ImmutableList<TicketSummary> Tickets, int Total, ImmutableHashSet<long>? Unread);
 public sealed record InboxLoadFailed(string Message);
