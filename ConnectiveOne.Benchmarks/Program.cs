@@ -7,6 +7,7 @@ const string usage = """
       inbox-queries [rounds, default 200]    inbox reads on 100,000 tickets / 1,000,000 messages
       inbox-live [seconds, default 60]       SMTP 250 to the hub's messageAdded at 50 messages/s (needs a published app)
       ticket-open [opens, default 10]        a 5,000-message ticket opened in Chromium: first render, server memory per viewer
+      inbox-browser [seconds, default 30]    SMTP 250 to the new row in an open Chromium inbox page, 5 messages/s
     """;
 
 int Argument(int fallback) => args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : fallback;
@@ -24,6 +25,9 @@ switch (args.FirstOrDefault())
         return 0;
     case "ticket-open":
         await TicketOpenBenchmark.RunAsync(Argument(10), viewers: 10, messages: 5_000);
+        return 0;
+    case "inbox-browser":
+        await InboxBrowserBenchmark.RunAsync(Argument(30), rate: 5);
         return 0;
     default:
         Console.Error.WriteLine(usage);

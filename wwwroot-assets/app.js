@@ -19,6 +19,8 @@ window.connectiveOne = {
         }
         return;
       }
+      // Enter on a button, link or menu item is that control's own (the account menu opens with it).
+      if (e.key === 'Enter' && t && t.closest && t.closest('a, button, [role="menuitem"]')) return;
       if (['j', 'k', 'Enter', 'r', 'Escape'].includes(e.key)) {
         e.preventDefault();
         dotnet.invokeMethodAsync('OnInboxKey', e.key);
@@ -26,6 +28,10 @@ window.connectiveOne = {
     };
     document.addEventListener('keydown', handler);
     return { dispose: () => document.removeEventListener('keydown', handler) };
+  },
+  submit(selector) {
+    const form = document.querySelector(selector);
+    if (form) form.requestSubmit();
   },
   focus(selector) {
     const el = document.querySelector(selector);

@@ -15,8 +15,32 @@ public sealed class Store(IEnumerable<IFeature> features, IEnumerable<IEffect> e
     private readonly Lock _lock = new();
     private bool _dispatching;
 
-    /// <summary>Raised after one or more actions changed the state (on the dispatching thread).</summary>
-    public event Action? StateChanged;
+    private Action? _stateChanged;
+
+    /// <summary>Raised after one or more actions were reduced (on the dispatching thread).</summary>
+    public event Action? StateChanged
+    {
+        add
+        {
+            lock (_lock)
+                _stateChanged += value;
+        }
+        remove
+        {
+            lock (_lock)
+                _stateChanged -= value;
+        }
+    }
+
+    /// <summary>How many handlers listen to <see cref="StateChanged"/>: what a page that left must have given back.</summary>
+    public int SubscriberCount
+    {
+        get
+        {
+            lock (_lock)
+                return _stateChanged?.GetInvocationList().Length ?? 0;
+        }
+    }
 
     /// <summary>The current state of a feature.</summary>
     public TState Select<TState>() where TState : class
@@ -56,9 +80,12 @@ public sealed class Store(IEnumerable<IFeature> features, IEnumerable<IEffect> e
                     return;
                 }
             }
+            Action? subscribers;
+            lock (_lock)
+                subscribers = _stateChanged;
             try
             {
-                StateChanged?.Invoke();
+                subscribers?.Invoke();
             }
             catch (Exception ex)
             {
@@ -121,9 +148,11 @@ public static class StoreRegistration
         services.AddSingleton<IFeature, Session.SessionFeature>();
         services.AddSingleton<IFeature, Notifications.NotificationsFeature>();
         services.AddSingleton<IFeature, Inbox.InboxFeature>();
+        services.AddSingleton<IFeature, Changes.ChangesFeature>();
         services.AddScoped<IEffect, Inbox.InboxEffects>();
         services.AddSingleton<IFeature, Ticket.TicketFeature>();
         services.AddScoped<IEffect, Ticket.TicketEffects>();
+        services.AddSingleton<Inbox.SharedTicketList>();
         services.AddScoped<StoreConnector>();
         return services;
     }

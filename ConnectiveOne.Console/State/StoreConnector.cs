@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using ConnectiveOne.Console.State.Changes;
 using ConnectiveOne.Console.State.Inbox;
 using ConnectiveOne.Console.State.Notifications;
 using ConnectiveOne.Console.State.Session;
@@ -10,8 +11,11 @@ using Microsoft.AspNetCore.Components.Authorization;
 namespace ConnectiveOne.Console.State;
 
 /// <summary>
-/// Feeds the circuit's store from the outside world: the signed-in user and the in-process change events.
-/// Started once by the layout; disposed with the circuit.
+/// Feeds the circuit's store from the outside world: the signed-in user, the in-process change events and presence.
+/// The one live path of a page: it subscribes first, then loads what is true now (presence snapshot, counts), so
+/// nothing that happens in between is lost; pages read the store and never subscribe to the notifier themselves.
+/// Started once by the layout as soon as the circuit is interactive (before the page under it initializes);
+/// disposed with the circuit.
 /// </summary>
 public sealed class StoreConnector(Store store, AuthenticationStateProvider auth, ChangeNotifier notifier, TicketPresence presence)
     : IDisposable
@@ -19,17 +23,21 @@ public sealed class StoreConnector(Store store, AuthenticationStateProvider auth
     private IDisposable? _subscription;
     private bool _presence;
 
-    public async Task StartAsync()
+    /// <summary>Subscribes and loads the snapshot synchronously; the session follows when the user is known.</summary>
+    public Task StartAsync()
     {
         if (_subscription is not null)
-            return;
-        auth.AuthenticationStateChanged += OnAuthenticationChanged;
-        Publish((await auth.GetAuthenticationStateAsync()).User);
+            return Task.CompletedTask;
         _subscription = notifier.Subscribe(OnChange);
         presence.Changed += OnPresence;
         _presence = true;
+        store.Dispatch(new PresenceLoaded(presence.Snapshot()));
         store.Dispatch(new InboxCountsRequested());
+        auth.AuthenticationStateChanged += OnAuthenticationChanged;
+        return PublishAsync();
     }
+
+    private async Task PublishAsync() => Publish((await auth.GetAuthenticationStateAsync()).User);
 
     private void OnPresence(long ticketId) => store.Dispatch(new PresenceUpdated(ticketId, presence.ViewersOf(ticketId)));
 
@@ -48,13 +56,16 @@ public sealed class StoreConnector(Store store, AuthenticationStateProvider auth
 
     private void OnChange(ChangeEvent change)
     {
-        store.Dispatch(new Ticket.TicketChangeReceived(change));
+        store.Dispatch(new ChangeReceived(change));
         if (change.Kind is ChangeKind.TicketCreated or ChangeKind.MessageAdded or ChangeKind.TicketUpdated
             or ChangeKind.DeliveryStatusChanged)
         {
             if (change.Kind != ChangeKind.DeliveryStatusChanged && long.TryParse(change.Id, out var ticketId))
                 store.Dispatch(new TicketActivity(ticketId));
-            store.Dispatch(new InboxRefreshRequested());
+            // Intake publishes every TicketCreated with the MessageAdded of its first message right behind it: one
+            // reload for the pair, not two (a burst of new tickets would otherwise cost the list two queries each).
+            if (change.Kind != ChangeKind.TicketCreated)
+                store.Dispatch(new InboxRefreshRequested { AtLeast = notifier.Sequence });
         }
         // Only events with words for people become notifications; the rest drive pages directly.
         if (change.Summary is { } text)

@@ -13,6 +13,9 @@ public sealed class ChangeNotifier(ILogger<ChangeNotifier> logger)
     private readonly Lock _lock = new();
     private Action<ChangeEvent>[] _subscribers = [];
 
+    /// <summary>How many handlers are subscribed: pages that closed must have given theirs back.</summary>
+    public int SubscriberCount => Volatile.Read(ref _subscribers).Length;
+
     public IDisposable Subscribe(Action<ChangeEvent> handler)
     {
         lock (_lock)
@@ -23,8 +26,18 @@ public sealed class ChangeNotifier(ILogger<ChangeNotifier> logger)
     /// <summary>Events published on this node, for the node bus to pass on.</summary>
     internal event Action<ChangeEvent>? PublishedHere;
 
+    private long _sequence;
+
+    /// <summary>
+    /// How many events were published or delivered here so far, counted before their subscribers hear them: a read
+    /// made after hearing an event is at least that event's number, and anything that starts once the count reached
+    /// it starts after that event's change was committed (shared reads use this to serve many pages with one query).
+    /// </summary>
+    public long Sequence => Interlocked.Read(ref _sequence);
+
     public void Publish(ChangeEvent change)
     {
+        Interlocked.Increment(ref _sequence);
         Notify(change);
         try
         {
@@ -37,7 +50,11 @@ public sealed class ChangeNotifier(ILogger<ChangeNotifier> logger)
     }
 
     /// <summary>An event another node published: local subscribers only, it is not passed on again.</summary>
-    internal void DeliverFromOtherNode(ChangeEvent change) => Notify(change with { FromOtherNode = true });
+    internal void DeliverFromOtherNode(ChangeEvent change)
+    {
+        Interlocked.Increment(ref _sequence);
+        Notify(change with { FromOtherNode = true });
+    }
 
     private void Notify(ChangeEvent change)
     {

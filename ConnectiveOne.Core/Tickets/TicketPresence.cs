@@ -101,6 +101,20 @@ public sealed class TicketPresence(TimeProvider clock)
             .ToImmutableList();
     }
 
+    /// <summary>
+    /// Everyone on every ticket, as <see cref="ViewersOf"/> gives it per ticket: what a page that opens now starts from
+    /// before it follows <see cref="Changed"/> (subscribe first, then read, so no change falls in between).
+    /// </summary>
+    public ImmutableDictionary<long, ImmutableList<Viewer>> Snapshot()
+    {
+        var now = clock.GetUtcNow();
+        return _leases.Values
+            .Concat(_remote.Values.Where(r => r.Until > now).Select(r => r.Lease))
+            .Select(l => l.TicketId)
+            .Distinct()
+            .ToImmutableDictionary(id => id, ViewersOf);
+    }
+
     /// <summary>Every page of this node, for repeating to the other nodes.</summary>
     public IReadOnlyList<PresenceNote> Here() =>
         _leases.Select(p => Note(p.Key, p.Value)).ToList();

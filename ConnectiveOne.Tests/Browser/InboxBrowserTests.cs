@@ -115,6 +115,71 @@ public sealed class InboxBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
         Assert.Equal(1, tickets.GetProperty("total").GetInt32());
     }
 
+    /// <summary>
+    /// Whoever opens a ticket last learns at once who is already there: the page starts from a presence snapshot
+    /// instead of waiting for a change that happened before it opened. Ann's state stays still (viewing, then typing
+    /// without pause), so no later presence event could carry it to Bob.
+    /// </summary>
+    [Fact]
+    public async Task The_second_operator_to_open_a_ticket_sees_the_first_viewing_and_typing_at_once()
+    {
+        var technical = await MailSeed.AddressServedByBotAsync(App);
+        await App.CreateUserWithTokenAsync("ann@example.test", "Operator", "ann-password-123");
+        await App.CreateUserWithTokenAsync("bob@example.test", "Operator", "bob-password-123");
+        await _inbound.SendAsync(CustomerMail("Printer on fire", "Hello, the printer is on fire."), technical);
+
+        await using var ann = await BrowserPage.OpenAsync(chromium.Browser, App.ServerAddress);
+        await using var bob = await BrowserPage.OpenAsync(chromium.Browser, App.ServerAddress);
+        var ticketPath = "";
+        await ann.RunAsync(async () =>
+        {
+            await ann.SignInAsync("ann@example.test", "ann-password-123", "/inbox");
+            await ann.Page.GetByTestId("ticket-row").First.ClickAsync();
+            await Assertions.Expect(ann.Page.GetByTestId("ticket-view")).ToContainTextAsync("the printer is on fire");
+            ticketPath = new Uri(ann.Page.Url).AbsolutePath;
+        });
+
+        // Bob opens the inbox after Ann opened the ticket: the row shows her, then the ticket's header does.
+        await bob.RunAsync(async () =>
+        {
+            await bob.SignInAsync("bob@example.test", "bob-password-123", "/inbox");
+            var viewers = bob.Page.GetByTestId("ticket-row").First.GetByTestId("row-viewers");
+            await Assertions.Expect(viewers).ToContainTextAsync("ann");
+            await Assertions.Expect(viewers).ToHaveAttributeAsync("data-typing", "false");
+            await bob.GotoAsync(ticketPath); // a fresh page on the ticket, as from a link
+            await Assertions.Expect(bob.Page.GetByTestId("collision")).ToContainTextAsync("ann@example.test is viewing");
+        });
+
+        // Ann types and keeps typing (a key a second, well inside the typing lease): Bob, opening only now, sees it.
+        using var typing = new CancellationTokenSource();
+        await ann.Page.GetByTestId("reply-text").FillAsync("Dear Carla, ");
+        var keys = Task.Run(async () =>
+        {
+            while (!typing.IsCancellationRequested)
+            {
+                await ann.Page.GetByTestId("reply-text").PressAsync("x");
+                await Task.Delay(1000);
+            }
+        });
+        try
+        {
+            await bob.RunAsync(async () =>
+            {
+                await bob.GotoAsync("/inbox");
+                var viewers = bob.Page.GetByTestId("ticket-row").First.GetByTestId("row-viewers");
+                await Assertions.Expect(viewers).ToHaveAttributeAsync("data-typing", "true");
+                await bob.GotoAsync(ticketPath);
+                await Assertions.Expect(bob.Page.GetByTestId("collision")).ToContainTextAsync("ann@example.test is typing a reply");
+                await bob.ScreenshotAsync("inbox-second-viewer-light-1366");
+            });
+        }
+        finally
+        {
+            await typing.CancelAsync();
+            await keys;
+        }
+    }
+
     [Fact]
     public async Task A_reply_with_two_attachments_reaches_the_relay_byte_identical()
     {

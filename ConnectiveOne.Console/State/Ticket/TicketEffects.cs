@@ -36,7 +36,7 @@ public sealed class TicketEffects(IServiceScopeFactory scopes, ILogger<TicketEff
             case TicketHeaderRequested header when store.Select<TicketState>().TicketId == header.TicketId:
                 await FollowAsync(store, header.TicketId, null, header: true);
                 break;
-            case TicketChangeReceived { Change: var change } when store.Select<TicketState>() is { TicketId: { } open } state:
+            case Changes.ChangeReceived { Change: var change } when store.Select<TicketState>() is { TicketId: { } open } state:
                 if (Concerns(change, open, state) is { } what)
                     await FollowAsync(store, open, what.MessageId, what.Header);
                 break;

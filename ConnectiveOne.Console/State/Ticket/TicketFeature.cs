@@ -35,8 +35,6 @@ public sealed record TicketMessageLoaded(long TicketId, TicketMessageView Messag
 public sealed record TicketHeaderLoaded(long TicketId, TicketDetails Header);
 /// <summary>The operator changed status or assignee here: the header reloads now rather than waiting for the event.</summary>
 public sealed record TicketHeaderRequested(long TicketId);
-/// <summary>A change event from the notifier, handed to the store (the ticket effects pick those of the open ticket).</summary>
-public sealed record TicketChangeReceived(ChangeEvent Change);
 
 public sealed class TicketFeature : Feature<TicketState>
 {
