@@ -152,6 +152,8 @@ public static class StoreRegistration
         services.AddScoped<IEffect, Inbox.InboxEffects>();
         services.AddSingleton<IFeature, Ticket.TicketFeature>();
         services.AddScoped<IEffect, Ticket.TicketEffects>();
+        services.AddSingleton<IFeature, Bots.BotsFeature>();
+        services.AddScoped<IEffect, Bots.BotsEffects>();
         services.AddSingleton<Inbox.SharedTicketList>();
         services.AddScoped<StoreConnector>();
         return services;

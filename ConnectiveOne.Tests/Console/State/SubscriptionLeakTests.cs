@@ -2,13 +2,8 @@ using Bunit;
 using ConnectiveOne.Console.Features.Bots;
 using ConnectiveOne.Console.Features.Inbox;
 using ConnectiveOne.Console.State;
-using ConnectiveOne.Core.Bots;
-using ConnectiveOne.Core.Events;
-using ConnectiveOne.Core.Persistence;
 using ConnectiveOne.Core.Tickets;
-using ConnectiveOne.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ConnectiveOne.Tests.Console.State;
 
@@ -16,34 +11,8 @@ namespace ConnectiveOne.Tests.Console.State;
 /// Pages given back what they took: opening and leaving a page 100 times in one circuit leaves as many store and
 /// change-notifier subscribers as before. The pages load from a real database (the app's, migrated).
 /// </summary>
-public sealed class SubscriptionLeakTests : MudTestContext, IAsyncLifetime
+public sealed class SubscriptionLeakTests : AppStoreContext
 {
-    private readonly TestApp _app = new();
-    private readonly ChangeNotifier _notifier = new(NullLogger<ChangeNotifier>.Instance);
-
-    public SubscriptionLeakTests()
-    {
-        _ = _app.Services; // starts the app: the database is migrated
-        Services.AddDbContext<AppDbContext>(db => _app.Database.Configure(db));
-        Services.AddSingleton(TimeProvider.System);
-        Services.AddSingleton(_notifier);
-        Services.AddSingleton<TicketPresence>();
-        Services.AddSingleton<TicketCounts>();
-        Services.AddScoped<TicketQueries>();
-        Services.AddScoped<TicketReads>();
-        Services.AddBots();
-        Services.AddConnectiveOneStore();
-        AddAuthorization().SetAuthorized("admin@example.test").SetRoles(ConnectiveOne.Core.Accounts.Roles.Admin);
-    }
-
-    Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
-
-    async Task IAsyncLifetime.DisposeAsync()
-    {
-        await DisposeAsync();
-        await _app.DisposeAsync();
-    }
-
     public static TheoryData<string> Pages => new() { nameof(InboxPage), nameof(BotsPage) };
 
     [Theory]
@@ -55,7 +24,7 @@ public sealed class SubscriptionLeakTests : MudTestContext, IAsyncLifetime
         await Services.GetRequiredService<StoreConnector>().StartAsync();
         _ = Services.GetRequiredService<TicketCounts>(); // a singleton that follows the notifier for the whole app
         var storeBefore = store.SubscriberCount;
-        var notifierBefore = _notifier.SubscriberCount;
+        var notifierBefore = Notifier.SubscriberCount;
 
         for (var visit = 0; visit < 100; visit++)
         {
@@ -74,6 +43,6 @@ public sealed class SubscriptionLeakTests : MudTestContext, IAsyncLifetime
         }
 
         Assert.Equal(storeBefore, store.SubscriberCount);
-        Assert.Equal(notifierBefore, _notifier.SubscriberCount);
+        Assert.Equal(notifierBefore, Notifier.SubscriberCount);
     }
 }
