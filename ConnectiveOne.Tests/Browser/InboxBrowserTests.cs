@@ -268,8 +268,12 @@ public sealed class InboxBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
             await Assertions.Expect(op.Page.GetByTestId("quoted")).ToBeVisibleAsync();
             if (width > 900) // opened tickets are read; on a phone the list is hidden while a ticket is open
                 await Assertions.Expect(op.Page.Locator(".c1-ticket-row.c1-unread")).ToHaveCountAsync(12);
-            await op.Page.GetByTestId("reply-text").FillAsync("Hi Jonas, thanks for the photo. Could you try a new label roll?");
-            await op.Page.WaitForTimeoutAsync(500);
+            var reply = op.Page.GetByTestId("reply-text");
+            const string draft = "Hi Jonas, thanks for the photo. Could you try a new label roll?";
+            await reply.FillAsync(draft);
+            // The screenshot shows the draft being written: the text in the box, the box focused.
+            await Assertions.Expect(reply).ToHaveValueAsync(draft);
+            await Assertions.Expect(reply).ToBeFocusedAsync();
             await AssertFitsAsync(op, "ticket");
             await op.ScreenshotAsync($"inbox-ticket-{suffix}");
         });

@@ -154,7 +154,11 @@ public sealed class LoopTests(ITestOutputHelper output)
             // 250 means committed; give any automatic answer the time to reach the outbox and the relay.
             await WaitForOutboxIdleAsync(app);
         }
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        // Intake has filed every out-of-office mail into the ticket (an automatic answer would be queued with it), and
+        // then the outbox has nothing left to send: what the relay holds now is all we ever sent.
+        await MailSeed.WaitForAsync(app, async db => (int?)await db.Messages.CountAsync(m => m.TicketId == ticket.Id && m.Direction == MessageDirection.Inbound),
+            n => n == rounds + 1);
+        await WaitForOutboxIdleAsync(app);
 
         var automaticSent = relay.Received.Count - 1;
         output.WriteLine($"Ping-pong: {rounds} rounds, {answered} out-of-office mails in, automatic mail sent {automaticSent}, relay received {relay.Received.Count}");
