@@ -142,8 +142,18 @@ public sealed class NodeBus(IOptions<ConnectiveOneOptions> options, NodeIdentity
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        if (_redis is not null)
+        if (_redis is null)
+            return;
+        try
+        {
             await _redis.CloseAsync();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The client can fail while closing a connection that is reconnecting (seen: a NullReferenceException inside
+            // StackExchange.Redis after Redis went away); the node stops all the same and Dispose releases the rest.
+            logger.LogWarning(ex, "Closing the Redis connection failed; stopping anyway");
+        }
     }
 
     public override void Dispose()
