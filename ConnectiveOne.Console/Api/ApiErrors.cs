@@ -33,6 +33,9 @@ internal static class ApiErrors
                     BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
                         (StatusCodes.Status413PayloadTooLarge, TooLarge),
                     BadHttpRequestException bad => (bad.StatusCode, "The request could not be read: " + bad.Message),
+                    // The form reader's words for a body it cannot parse (no multipart boundary, too many parts,
+                    // a section without headers): the caller's mistake, not the server's.
+                    InvalidDataException bad => (StatusCodes.Status400BadRequest, "The request could not be read: " + bad.Message),
                     _ => (StatusCodes.Status500InternalServerError, Unexpected),
                 };
                 return Problems.WriteAsync(context, status, title);

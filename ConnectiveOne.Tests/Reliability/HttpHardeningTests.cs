@@ -5,6 +5,9 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using ConnectiveOne.Core.Dns;
+using ConnectiveOne.Core.Tickets;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using ConnectiveOne.Tests.TestSupport;
 using MimeKit;
 
@@ -151,15 +154,32 @@ public sealed partial class HttpHardeningTests
     public async Task An_unhandled_error_on_an_api_route_answers_problem_details_not_the_error_page()
     {
         await using var app = new TestApp();
-        // A multipart reply without a boundary: reading the form throws inside the endpoint.
+        // A fault inside the endpoint: the ticket queries cannot be made.
+        using var failing = app.WithWebHostBuilder(web => web.ConfigureTestServices(services =>
+            services.AddScoped<TicketQueries>(_ => throw new InvalidOperationException("the database went away"))));
+        var client = failing.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestApp.AdminToken);
+        var response = await client.GetAsync("/api/v1/attachments/1");
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.StartsWith("Something went wrong on the server", JsonDocument.Parse(body).RootElement.GetProperty("title").GetString());
+        Assert.DoesNotContain("at ConnectiveOne", body);
+        Assert.DoesNotContain("the database went away", body);
+    }
+
+    [Fact]
+    public async Task A_multipart_body_the_form_reader_cannot_parse_is_a_400_in_words()
+    {
+        await using var app = new TestApp();
+        // A multipart reply without a boundary: the form reader refuses it. Before, this answered 500.
         var content = new StringContent("text=hello", Encoding.UTF8);
         content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("multipart/form-data");
         var response = await app.CreateApiClient().PostAsync("/api/v1/tickets/1/replies", content);
-        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.StartsWith("Something went wrong on the server", problem.GetProperty("title").GetString());
-        Assert.DoesNotContain("at ConnectiveOne", await response.Content.ReadAsStringAsync());
+        Assert.Equal("The request could not be read: Missing content-type boundary.", problem.GetProperty("title").GetString());
     }
 
     [Fact]
