@@ -52,7 +52,8 @@ internal static class InboundEndpoints
     }
 
     private static async Task<IResult> MailgunAsync(HttpContext http, MailgunVerifier verifier, TechnicalAddressLookup addresses,
-        InboundIntake intake, DiskSpaceGuard disk, MailgunReadSlots slots, ILoggerFactory loggers, CancellationToken ct)
+        InboundIntake intake, DiskSpaceGuard disk, MailgunReadSlots slots, IOptions<ConnectiveOneOptions> options, ILoggerFactory loggers,
+        CancellationToken ct)
     {
         if (!verifier.IsConfigured)
             return Problems.NotFound("The Mailgun webhook is off: set ConnectiveOne:Inbound:MailgunSigningKey to turn it on.");
@@ -64,7 +65,7 @@ internal static class InboundEndpoints
         await slots.Gate.WaitAsync(ct);
         try
         {
-            return await ReadMailgunAsync(http, verifier, addresses, intake, loggers, ct);
+            return await ReadMailgunAsync(http, MailgunForm.SpoolDirectory(options.Value.DataPath), verifier, addresses, intake, loggers, ct);
         }
         finally
         {
@@ -72,10 +73,10 @@ internal static class InboundEndpoints
         }
     }
 
-    private static async Task<IResult> ReadMailgunAsync(HttpContext http, MailgunVerifier verifier, TechnicalAddressLookup addresses,
-        InboundIntake intake, ILoggerFactory loggers, CancellationToken ct)
+    private static async Task<IResult> ReadMailgunAsync(HttpContext http, string spoolDirectory, MailgunVerifier verifier,
+        TechnicalAddressLookup addresses, InboundIntake intake, ILoggerFactory loggers, CancellationToken ct)
     {
-        await using var form = await MailgunForm.ReadAsync(http.Request, intake.MaxMessageBytes, MailgunBodyLimit(intake.MaxMessageBytes),
+        await using var form = await MailgunForm.ReadAsync(http.Request, spoolDirectory, intake.MaxMessageBytes, MailgunBodyLimit(intake.MaxMessageBytes),
             f => verifier.Check(f["timestamp"], f["token"], f["signature"]), ct);
         if (form.Refused is { } refused)
             return Problems.Result(refused.Status, refused.Title);

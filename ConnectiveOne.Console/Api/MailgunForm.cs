@@ -6,7 +6,8 @@ namespace ConnectiveOne.Console.Api;
 
 /// <summary>
 /// Mailgun's "store and notify" form, read as a stream: the signature fields and the recipient are kept in memory
-/// (each at most <see cref="FieldLimit"/> bytes), <c>body-mime</c> is spooled to a temporary file beyond 32 KB and
+/// (each at most <see cref="FieldLimit"/> bytes), <c>body-mime</c> is spooled to a temporary file in the data folder's
+/// <c>spool</c> beyond 32 KB (where the free-disk floor counts it, not the system's temp folder, which may be memory) and
 /// bounded by the message limit, every other field is read past without being kept. The signature travels inside the
 /// form, so an unauthenticated request costs at most a temporary file and a few small buffers, never the message in
 /// memory; when the signature fields come before the message, a bad signature is refused before the message is read.
@@ -17,7 +18,13 @@ internal sealed class MailgunForm : IAsyncDisposable
     private static readonly string[] KeptFields = ["recipient", "timestamp", "token", "signature"];
 
     private readonly Dictionary<string, string> _fields = new(StringComparer.Ordinal);
+    private readonly string _spoolDirectory;
     private FileBufferingWriteStream? _mime;
+
+    private MailgunForm(string spoolDirectory) => _spoolDirectory = spoolDirectory;
+
+    /// <summary>Where spooled forms go: a folder of the data folder (0700 like the rest of it).</summary>
+    public static string SpoolDirectory(string dataPath) => Path.Combine(dataPath, "spool");
 
     public string this[string name] => _fields.GetValueOrDefault(name, "");
 
@@ -30,10 +37,10 @@ internal sealed class MailgunForm : IAsyncDisposable
     /// Reads <paramref name="request"/>'s form. <paramref name="checkSignature"/> runs once timestamp, token and signature
     /// are known and <c>body-mime</c> is not yet read: a non-null answer stops reading with 401 and those words.
     /// </summary>
-    public static async Task<MailgunForm> ReadAsync(HttpRequest request, long maxMessageBytes, long maxBodyBytes,
+    public static async Task<MailgunForm> ReadAsync(HttpRequest request, string spoolDirectory, long maxMessageBytes, long maxBodyBytes,
         Func<MailgunForm, string?> checkSignature, CancellationToken ct)
     {
-        var form = new MailgunForm();
+        var form = new MailgunForm(spoolDirectory);
         try
         {
             if (request.ContentLength > maxBodyBytes)
@@ -52,6 +59,12 @@ internal sealed class MailgunForm : IAsyncDisposable
         catch (InvalidDataException)
         {
             form.Refuse(StatusCodes.Status400BadRequest, "The form could not be read: its multipart structure is broken.");
+        }
+        catch
+        {
+            // The client went away or the read was cancelled: nobody else holds the form, so its spool file goes now.
+            await form.DisposeAsync();
+            throw;
         }
         return form;
     }
@@ -92,7 +105,11 @@ internal sealed class MailgunForm : IAsyncDisposable
             Refuse(StatusCodes.Status401Unauthorized, problem);
             return null;
         }
-        return _mime = new FileBufferingWriteStream(bufferLimit: maxMessageBytes);
+        return _mime = new FileBufferingWriteStream(bufferLimit: maxMessageBytes, tempFileDirectoryAccessor: () =>
+        {
+            Directory.CreateDirectory(_spoolDirectory);
+            return _spoolDirectory;
+        });
     }
 
     /// <summary>Stores a kept field; false (and refused) when it is over <see cref="FieldLimit"/>.</summary>

@@ -108,6 +108,42 @@ public sealed class UnauthenticatedInputTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_mailgun_form_is_spooled_in_the_data_folder_and_the_spool_file_goes_with_the_request()
+    {
+        await using var inbound = new InboundApp();
+        inbound.App.StartKestrel();
+        var address = await InboundAddresses.AddAsync(inbound.App.Services, "support@spool.test");
+        var spool = Path.Combine(inbound.App.DataDirectory, "spool");
+        var uri = new Uri(inbound.App.ServerAddress);
+        using (var tcp = new TcpClient())
+        {
+            await tcp.ConnectAsync(IPAddress.Loopback, uri.Port);
+            var stream = tcp.GetStream();
+            const string boundary = "spool-boundary";
+            // The message first (the signature would come last): 100 KB of it, past the 32 KB kept in memory.
+            var head = Field(boundary, "recipient", address.TechnicalAddress)
+                + $"--{boundary}\r\nContent-Disposition: form-data; name=\"body-mime\"\r\n\r\nSubject: x\r\n\r\n"
+                + new string('a', 100_000);
+            var request = $"POST /api/v1/inbound/mailgun HTTP/1.1\r\nHost: {uri.Authority}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n"
+                + $"Content-Length: {1024 * 1024}\r\n\r\n" + head;
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+            await WaitUntilAsync(() => Directory.Exists(spool) && Directory.EnumerateFiles(spool).Any(), "a spool file in the data folder");
+        }
+        // The client went away mid-form: the request ends and its spool file is deleted with it.
+        await WaitUntilAsync(() => !Directory.EnumerateFiles(spool).Any(), "the spool file deleted after the request");
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30), "Waited 30 s for " + what);
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
     public async Task The_mailgun_form_is_accepted_with_the_signature_first_or_last_and_url_encoded()
     {
         await using var inbound = new InboundApp();
