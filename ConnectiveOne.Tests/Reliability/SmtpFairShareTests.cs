@@ -117,27 +117,37 @@ public sealed class SmtpFairShareTests(ITestOutputHelper output)
             $"in {elapsed.TotalSeconds:0.0} s; peak RSS {peak / 1024 / 1024} MB (after start {started / 1024 / 1024} MB)");
         Assert.All(replies, r => Assert.StartsWith("250", r));
 
-        // Every message is stored whole: its raw bytes and its attachment exactly as sent.
+        // Every message is stored whole: sizes and the attachment's SHA-256 for all 20; the bytes themselves, read back
+        // and hashed, for three of them (reading all 840 MB back took most of a minute on PostgreSQL here).
         clock.Restart();
         var decodedBody = Convert.FromBase64String(Encoding.ASCII.GetString(body, 0, body.Length - $"--{boundary}--\r\n".Length));
-        var expected = heads.ToDictionary(Subject, h => (Size: (long)h.Length + body.Length, Raw: Sha256(h, body), File: AttachmentSha256(h, decodedBody)));
+        var sent = heads.ToDictionary(Subject);
         await using (var db = app.Database.OpenContext())
         {
             var stored = await db.Messages.Where(m => m.AddressId == address.Id)
-                .Select(m => new { m.Id, m.Subject, m.RawSize, Attachments = m.Attachments.Select(a => a.Sha256).ToList() }).ToListAsync();
-            Assert.Equal(expected.Keys.Order(), stored.Select(m => m.Subject).Order());
-            foreach (var message in stored)
+                .Select(m => new
+                {
+                    m.Id, m.Subject, m.RawSize, RawLength = m.Raw!.Bytes.Length,
+                    Attachments = m.Attachments.Select(a => new { a.Sha256, a.Size }).ToList(),
+                }).ToListAsync();
+            Assert.Equal(sent.Keys.Order(), stored.Select(m => m.Subject).Order());
+            foreach (var (message, i) in stored.OrderBy(m => m.Id).Select((m, i) => (m, i)))
             {
-                var (size, raw, file) = expected[message.Subject];
-                Assert.Equal(size, message.RawSize);
-                Assert.Equal(raw, Convert.ToHexStringLower(SHA256.HashData(
+                var head = sent[message.Subject];
+                Assert.Equal((long)head.Length + body.Length, message.RawSize);
+                Assert.Equal(message.RawSize, message.RawLength);
+                var attachment = Assert.Single(message.Attachments);
+                Assert.Equal(AttachmentSha256(head, decodedBody), attachment.Sha256);
+                Assert.Equal(attachment.Size, await db.AttachmentContents.Where(c => c.Sha256 == attachment.Sha256).Select(c => c.Bytes.Length).SingleAsync());
+                if (i % 9 != 0)
+                    continue;
+                Assert.Equal(Sha256(head, body), Convert.ToHexStringLower(SHA256.HashData(
                     await db.RawMessages.Where(r => r.MessageId == message.Id).Select(r => r.Bytes).SingleAsync())));
-                Assert.Equal(file, Assert.Single(message.Attachments));
-                Assert.Equal(file, Convert.ToHexStringLower(SHA256.HashData(
-                    await db.AttachmentContents.Where(c => c.Sha256 == file).Select(c => c.Bytes).SingleAsync())));
+                Assert.Equal(attachment.Sha256, Convert.ToHexStringLower(SHA256.HashData(
+                    await db.AttachmentContents.Where(c => c.Sha256 == attachment.Sha256).Select(c => c.Bytes).SingleAsync())));
             }
         }
-        output.WriteLine($"Checked every stored message and attachment in {clock.Elapsed.TotalSeconds:0.0} s");
+        output.WriteLine($"Checked the stored messages and attachments in {clock.Elapsed.TotalSeconds:0.0} s");
         Assert.True(peak < RssBoundBytes, $"Peak RSS {peak / 1024 / 1024} MB is not under {RssBoundBytes / 1024 / 1024} MB");
     }
 
