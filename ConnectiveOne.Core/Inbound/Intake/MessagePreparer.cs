@@ -10,8 +10,8 @@ namespace ConnectiveOne.Core.Inbound.Intake;
 
 /// <summary>
 /// Turns raw bytes into a <see cref="PreparedMessage"/>: MIME parsing with a depth and time bound, bodies,
-/// sanitized HTML, classification, and attachments decoded and hashed (no file I/O: their content is written with the
-/// message by the <see cref="IntakeWriter"/>). A message that cannot be parsed is
+/// sanitized HTML, classification, and attachments decoded and hashed (their content is written with the message by
+/// the <see cref="IntakeWriter"/>, in its transaction). A message that cannot be parsed is
 /// prepared as such (flag <see cref="MessageFlags.ParseFailed"/>), never dropped. A large message in a spool file is
 /// prepared the same way without being copied to memory: parsed with persistent content (MimeKit reads parts from the
 /// file when asked) and its attachments decoded into spool files of their own.
@@ -107,51 +107,52 @@ public sealed class MessagePreparer(IOptions<ConnectiveOneOptions> options, Mess
                 if (attachment is not null)
                     stored.Add(attachment);
             }
+
+            SanitizedHtml? html = null;
+            if (htmlBody is not null)
+            {
+                html = HtmlBodySanitizer.Sanitize(htmlBody, cid =>
+                {
+                    var index = stored.FindIndex(a => string.Equals(a.ContentId, cid, StringComparison.Ordinal));
+                    return index < 0 ? null : $"/files/attachments/{PreparedMessage.InlinePlaceholder(index)}";
+                });
+            }
+
+            return new PreparedMessage
+            {
+                Raw = raw,
+                RawFile = file,
+                Mime = message,
+                EnvelopeSender = envelopeSender,
+                MessageId = messageId,
+                DedupKey = file is null ? DedupKeyOf(messageId, raw) : DedupKeyOf(messageId, file),
+                FromAddress = Cut((from?.Address ?? envelopeSender ?? "").Trim().ToLowerInvariant(), 320)!,
+                FromName = Cut(from?.Name, 320),
+                CustomerAddress = customer?.Address.Trim().ToLowerInvariant() ?? "",
+                CustomerName = Cut(customer?.Name, 320),
+                To = Cut(message.To.ToString(), MaxHeaderText) ?? "",
+                Cc = message.Cc.Count == 0 ? null : Cut(message.Cc.ToString(), MaxHeaderText),
+                Subject = Cut(message.Subject, 1000) ?? "",
+                InReplyTo = Cut(JoinIds(message.Headers, HeaderId.InReplyTo), MaxHeaderText),
+                References = Cut(JoinIds(message.Headers, HeaderId.References), MaxHeaderText * 4),
+                Date = message.Headers.Contains(HeaderId.Date) ? message.Date : null,
+                Text = textBody,
+                Html = html?.Html,
+                HasRemoteImages = html?.HasRemoteImages ?? false,
+                Flags = (MessageFlags)(int)classification.Flags,
+                FlagReasons = classification.Reasons,
+                Attachments = stored,
+                ForwardingTestHeaders = message.Headers.Where(h => h.Field.Equals(ForwardingTestHeader, StringComparison.OrdinalIgnoreCase))
+                    .Select(h => (h.Value ?? "").Trim()).ToList(),
+            };
         }
         catch
         {
+            // The message is then kept unparsed (or not at all): the attachments' spool files go now.
             foreach (var attachment in stored)
                 attachment.ContentFile?.Dispose();
             throw;
         }
-
-        SanitizedHtml? html = null;
-        if (htmlBody is not null)
-        {
-            html = HtmlBodySanitizer.Sanitize(htmlBody, cid =>
-            {
-                var index = stored.FindIndex(a => string.Equals(a.ContentId, cid, StringComparison.Ordinal));
-                return index < 0 ? null : $"/files/attachments/{PreparedMessage.InlinePlaceholder(index)}";
-            });
-        }
-
-        return new PreparedMessage
-        {
-            Raw = raw,
-            RawFile = file,
-            Mime = message,
-            EnvelopeSender = envelopeSender,
-            MessageId = messageId,
-            DedupKey = file is null ? DedupKeyOf(messageId, raw) : DedupKeyOf(messageId, file),
-            FromAddress = Cut((from?.Address ?? envelopeSender ?? "").Trim().ToLowerInvariant(), 320)!,
-            FromName = Cut(from?.Name, 320),
-            CustomerAddress = customer?.Address.Trim().ToLowerInvariant() ?? "",
-            CustomerName = Cut(customer?.Name, 320),
-            To = Cut(message.To.ToString(), MaxHeaderText) ?? "",
-            Cc = message.Cc.Count == 0 ? null : Cut(message.Cc.ToString(), MaxHeaderText),
-            Subject = Cut(message.Subject, 1000) ?? "",
-            InReplyTo = Cut(JoinIds(message.Headers, HeaderId.InReplyTo), MaxHeaderText),
-            References = Cut(JoinIds(message.Headers, HeaderId.References), MaxHeaderText * 4),
-            Date = message.Headers.Contains(HeaderId.Date) ? message.Date : null,
-            Text = textBody,
-            Html = html?.Html,
-            HasRemoteImages = html?.HasRemoteImages ?? false,
-            Flags = (MessageFlags)(int)classification.Flags,
-            FlagReasons = classification.Reasons,
-            Attachments = stored,
-            ForwardingTestHeaders = message.Headers.Where(h => h.Field.Equals(ForwardingTestHeader, StringComparison.OrdinalIgnoreCase))
-                .Select(h => (h.Value ?? "").Trim()).ToList(),
-        };
     }
 
     /// <param name="entity">A body part that is neither the text nor the HTML body.</param>
