@@ -10,6 +10,7 @@ public static class InboundServiceRegistration
     public static IServiceCollection AddInbound(this IServiceCollection services)
     {
         services.AddSingleton<TechnicalAddressLookup>();
+        services.AddSingleton<MessageSpool>();
         services.AddSingleton<MessagePreparer>();
         services.AddSingleton<InboundIntake>();
         services.AddSingleton<IntakeWriter>();

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using ConnectiveOne.Core.Addresses;
 using ConnectiveOne.Core.Inbound.Intake;
@@ -114,6 +115,90 @@ public sealed class IntakeRowsTests : IAsyncLifetime
         }
         await AssertSameRowAsync<CorporateAddress>(ef, storedAddress.Id, addressCopy.Id, nameof(CorporateAddress.Id),
             nameof(CorporateAddress.Email), nameof(CorporateAddress.NormalizedEmail), nameof(CorporateAddress.TechnicalAddress));
+    }
+
+    [Fact]
+    public async Task A_large_message_through_its_spool_file_writes_the_same_rows_as_through_memory()
+    {
+        var services = _inbound.App.Services;
+        var spooled = await InboundAddresses.AddAsync(services, "spooled@acme.test");
+        var spooledAgain = await InboundAddresses.AddAsync(services, "spooled-again@acme.test");
+        var inMemory = await InboundAddresses.AddAsync(services, "in-memory@acme.test");
+
+        // Over 1 MB, so SMTP takes it through a spool file (IntakeMessageStore.SpoolAboveBytes); intake called with the
+        // bytes keeps it in memory. Text, HTML with an inline image, a large attachment and an attached message; no
+        // Message-ID, so the dedup key is the hash of the raw bytes, read from the file on one side.
+        var file = RandomNumberGenerator.GetBytes(1_500_000);
+        var body = new BodyBuilder { TextBody = "The large file is attached." };
+        body.Attachments.Add("large.bin", file, new ContentType("application", "octet-stream"));
+        var logo = body.LinkedResources.Add("logo.png", RandomNumberGenerator.GetBytes(2_000), new ContentType("image", "png"));
+        logo.ContentId = "logo@customer.test";
+        body.HtmlBody = "<p>Our logo: <img src=\"cid:logo@customer.test\"></p>";
+        var forwarded = new MimeMessage();
+        forwarded.From.Add(MailboxAddress.Parse("earlier@customer.test"));
+        forwarded.Subject = "The earlier mail";
+        forwarded.Body = new TextPart("plain") { Text = "Forwarded as an attachment." };
+        body.Attachments.Add(new MessagePart { Message = forwarded, ContentDisposition = new ContentDisposition(ContentDisposition.Attachment) });
+        var message = new MimeMessage();
+        message.From.Add(new MailboxAddress("Lara Large", "lara@customer.test"));
+        message.To.Add(MailboxAddress.Parse("support@acme.test"));
+        message.Subject = "A large file";
+        message.Body = body.ToMessageBody();
+        using var sent = new MemoryStream();
+        message.WriteTo(new FormatOptions { NewLineFormat = NewLineFormat.Dos }, sent);
+        sent.Write("\r\n"u8); // SMTP data ends with a line end; the in-memory copy must be the same bytes
+        var raw = sent.ToArray();
+
+        // By SMTP first (the attachment's content is written from its file), then in memory (the content is found
+        // stored), then by SMTP again (found stored, from the file side).
+        var smtp = await _inbound.SmtpEndpointAsync();
+        Assert.Equal(250, (await SendRawAsync(smtp, spooled.TechnicalAddress, raw)).Code);
+        var intake = services.GetRequiredService<InboundIntake>();
+        await intake.AcceptAsync(raw, [new InboundAddress(inMemory.Id, inMemory.Email, inMemory.TechnicalAddress)], "sender@example.org", "test",
+            CancellationToken.None);
+        Assert.Equal(250, (await SendRawAsync(smtp, spooledAgain.TechnicalAddress, raw)).Code);
+
+        // The spool was used, and its files are gone once the message is stored.
+        var spool = Path.Combine(_inbound.App.DataDirectory, "spool");
+        Assert.True(Directory.Exists(spool), "SMTP did not spool the message");
+        Assert.Empty(Directory.EnumerateFiles(spool));
+
+        await using var check = services.CreateAsyncScope();
+        var ef = check.ServiceProvider.GetRequiredService<AppDbContext>();
+        async Task<TicketMessage> StoredAtAsync(Guid addressId) =>
+            await ef.Messages.AsNoTracking().Include(m => m.Raw).Include(m => m.Attachments).SingleAsync(m => m.AddressId == addressId);
+        var expected = await StoredAtAsync(inMemory.Id);
+        Assert.Equal(raw, expected.Raw!.Bytes);
+        Assert.Equal(3, expected.Attachments.Count);
+        foreach (var actual in new[] { await StoredAtAsync(spooled.Id), await StoredAtAsync(spooledAgain.Id) })
+        {
+            // Inline images point at attachment ids, which differ; the rest of every row is the same.
+            await AssertSameRowAsync<TicketMessage>(ef, actual.Id, expected.Id, nameof(TicketMessage.Id), nameof(TicketMessage.TicketId),
+                nameof(TicketMessage.AddressId), nameof(TicketMessage.ReceivedAt), nameof(TicketMessage.Html));
+            Assert.Equal(expected.Html!.Replace($"/files/attachments/{expected.Attachments.Single(a => a.IsInline).Id}", ""),
+                actual.Html!.Replace($"/files/attachments/{actual.Attachments.Single(a => a.IsInline).Id}", ""));
+            await AssertSameRowAsync<RawMessage>(ef, actual.Id, expected.Id, nameof(RawMessage.MessageId));
+            var attachments = actual.Attachments.OrderBy(a => a.Id).ToList();
+            Assert.Equal(expected.Attachments.Count, attachments.Count);
+            foreach (var (a, e) in attachments.Zip(expected.Attachments.OrderBy(a => a.Id)))
+                await AssertSameRowAsync<MessageAttachment>(ef, a.Id, e.Id, nameof(MessageAttachment.Id), nameof(MessageAttachment.MessageId));
+        }
+        // Each content once, and what the spooled message wrote is the file itself.
+        foreach (var attachment in expected.Attachments)
+            Assert.Equal(1, await ef.AttachmentContents.CountAsync(c => c.Sha256 == attachment.Sha256));
+        var large = expected.Attachments.Single(a => a.FileName == "large.bin");
+        Assert.Equal(file, (await ef.AttachmentContents.SingleAsync(c => c.Sha256 == large.Sha256)).Bytes);
+    }
+
+    /// <summary>One SMTP transaction with exactly these bytes as the data (they hold no line starting with a dot).</summary>
+    private static async Task<Reliability.SmtpReply> SendRawAsync(System.Net.IPEndPoint smtp, string recipient, byte[] raw)
+    {
+        using var client = await Reliability.RawSmtpClient.OpenAsync(smtp);
+        Assert.Equal(250, (await client.CommandAsync("MAIL FROM:<sender@example.org>"))?.Code);
+        Assert.Equal(250, (await client.CommandAsync($"RCPT TO:<{recipient}>"))?.Code);
+        Assert.Equal(354, (await client.CommandAsync("DATA"))?.Code);
+        await client.SendAsync(Encoding.Latin1.GetString(raw) + ".\r\n");
+        return await client.ReadReplyAsync() ?? throw new IOException("The server closed the connection.");
     }
 
     [Fact]

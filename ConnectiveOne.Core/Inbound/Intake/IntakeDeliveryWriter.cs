@@ -167,7 +167,7 @@ internal sealed class IntakeDeliveryWriter(int maxMessagesPerTicket, ILogger<Int
             HasRemoteImages = m.HasRemoteImages,
             Flags = flags,
             ParseError = m.ParseError,
-            RawSize = m.Raw.LongLength,
+            RawSize = m.RawLength,
             Raw = new RawMessage { Bytes = m.Raw },
             Attachments = attachments,
         };
@@ -181,9 +181,9 @@ internal sealed class IntakeDeliveryWriter(int maxMessagesPerTicket, ILogger<Int
             foreach (var a in m.Attachments)
             {
                 if (state.Contents.Add(a.Sha256))
-                    await state.Rows.InsertAsync(new AttachmentContent { Sha256 = a.Sha256, Bytes = a.Content });
+                    await state.Rows.InsertAsync(new AttachmentContent { Sha256 = a.Sha256, Bytes = a.Content }, a.ContentFile);
             }
-            await state.Rows.InsertAsync(message);
+            await state.Rows.InsertAsync(message, m.RawFile);
             if (ResolveInlinePlaceholders(message))
                 await state.Rows.UpdateHtmlAsync(message);
         });

@@ -6,6 +6,7 @@ using ConnectiveOne.Core.Addresses;
 using ConnectiveOne.Core.Bots;
 using ConnectiveOne.Core.Persistence;
 using ConnectiveOne.Core.Tickets;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
@@ -21,6 +22,9 @@ namespace ConnectiveOne.Core.Inbound.Intake;
 /// <see cref="RelationalTypeMapping.CreateParameter"/>, which applies value converters (UTC ticks, enums as text)
 /// and provider types (e.g. Guid as TEXT on SQLite, uuid on PostgreSQL), so the rows are exactly what EF would
 /// write, on any relational provider. Generated keys come back through <c>RETURNING</c> (SQLite ≥ 3.35, PostgreSQL).
+/// The bytes of a large message and of its attachments can come from spool files and are streamed into the row, never
+/// held in memory whole: PostgreSQL reads a <see cref="Stream"/> parameter as it sends it; SQLite inserts a
+/// <c>zeroblob</c> of the right size and writes the bytes into it through <see cref="SqliteBlob"/> (incremental blob I/O).
 /// </summary>
 /// <remarks>
 /// Commands belong to the connection they were built on and run inside the caller's transaction. The writer's
@@ -33,7 +37,7 @@ internal sealed class IntakeRows : IAsyncDisposable
     private readonly AppDbContext _db;
     private readonly DbConnection _connection;
     private readonly ISqlGenerationHelper _sql;
-    private readonly Statement _insertTicket, _insertMessage, _insertRaw, _insertAttachment, _insertContent;
+    private readonly Statement _insertTicket, _insertMessage, _insertRaw, _insertAttachment, _insertContent, _insertRawFromFile, _insertContentFromFile;
     private readonly Statement _ticketActivity, _ticketReopened, _messageHtml, _addressSeen, _addressForwarding;
 
     public IntakeRows(AppDbContext db)
@@ -48,6 +52,8 @@ internal sealed class IntakeRows : IAsyncDisposable
         _insertRaw = Statement.Insert(connection, sql, Entity<RawMessage>());
         _insertAttachment = Statement.Insert(connection, sql, Entity<MessageAttachment>());
         _insertContent = Statement.Insert(connection, sql, Entity<AttachmentContent>(), ifMissing: true);
+        _insertRawFromFile = Statement.Insert(connection, sql, Entity<RawMessage>(), streamed: nameof(RawMessage.Bytes));
+        _insertContentFromFile = Statement.Insert(connection, sql, Entity<AttachmentContent>(), ifMissing: true, streamed: nameof(AttachmentContent.Bytes));
         // The count is added to, not written: a reply or another node's mail may have counted since the batch read it.
         _ticketActivity = Statement.Update(connection, sql, Entity<Ticket>(), [nameof(Ticket.LastMessageAt)], addTo: nameof(Ticket.MessageCount));
         _ticketReopened = Statement.Update(connection, sql, Entity<Ticket>(), [nameof(Ticket.LastMessageAt), nameof(Ticket.Status)],
@@ -64,8 +70,8 @@ internal sealed class IntakeRows : IAsyncDisposable
     /// <summary>Inserts a new ticket and sets its <see cref="Ticket.Id"/>.</summary>
     public async Task InsertAsync(Ticket ticket) => ticket.Id = await _insertTicket.ExecuteAsync(ticket, Transaction);
 
-    /// <summary>Inserts a message of an inserted ticket with its raw bytes and attachments, and sets their ids.</summary>
-    public async Task InsertAsync(TicketMessage message)
+    /// <summary>Inserts a message of an inserted ticket with its raw bytes (from <paramref name="rawFile"/> when given) and attachments, and sets their ids.</summary>
+    public async Task InsertAsync(TicketMessage message, SpoolFile? rawFile = null)
     {
         var transaction = Transaction;
         message.TicketId = message.Ticket?.Id ?? message.TicketId;
@@ -73,7 +79,10 @@ internal sealed class IntakeRows : IAsyncDisposable
         if (message.Raw is { } raw)
         {
             raw.MessageId = message.Id;
-            await _insertRaw.ExecuteAsync(raw, transaction);
+            if (rawFile is null)
+                await _insertRaw.ExecuteAsync(raw, transaction);
+            else
+                await _insertRawFromFile.ExecuteAsync(raw, transaction, rawFile);
         }
         foreach (var attachment in message.Attachments)
         {
@@ -82,8 +91,12 @@ internal sealed class IntakeRows : IAsyncDisposable
         }
     }
 
-    /// <summary>Inserts attachment content unless a row with its SHA-256 is there already (stored earlier, or by another message).</summary>
-    public Task InsertAsync(AttachmentContent content) => _insertContent.ExecuteAsync(content, Transaction);
+    /// <summary>
+    /// Inserts attachment content (its bytes from <paramref name="file"/> when given) unless a row with its SHA-256 is
+    /// there already (stored earlier, or by another message).
+    /// </summary>
+    public Task InsertAsync(AttachmentContent content, SpoolFile? file = null) =>
+        file is null ? _insertContent.ExecuteAsync(content, Transaction) : _insertContentFromFile.ExecuteAsync(content, Transaction, file);
 
     /// <summary>Adds <paramref name="added"/> messages to a changed ticket's count and writes its activity time, and its status when a reply reopened it.</summary>
     public Task UpdateAsync(Ticket ticket, bool reopened, int added) =>
@@ -195,7 +208,8 @@ internal sealed class IntakeRows : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var statement in new[] { _insertTicket, _insertMessage, _insertRaw, _insertAttachment, _insertContent, _ticketActivity, _ticketReopened,
+        foreach (var statement in new[] { _insertTicket, _insertMessage, _insertRaw, _insertAttachment, _insertContent, _insertRawFromFile,
+                     _insertContentFromFile, _ticketActivity, _ticketReopened,
                      _messageHtml, _addressSeen, _addressForwarding })
             await statement.DisposeAsync();
     }
@@ -208,10 +222,15 @@ internal sealed class IntakeRows : IAsyncDisposable
         private readonly Column? _addend;
         private readonly bool _returnsKey;
         private readonly bool _mayWriteNothing;
+        private readonly Streamed? _streamed;
+
+        /// <summary>The column whose value comes from a file: its index in the parameters, and (SQLite) where its blob is.</summary>
+        private sealed record Streamed(int Index, string Table, string Column, bool Sqlite);
 
         private readonly record struct Column(string Name, string ParameterName, IClrPropertyGetter Getter, RelationalTypeMapping Mapping, bool Nullable);
 
-        private Statement(DbConnection connection, string text, Column[] columns, bool returnsKey, bool mayWriteNothing = false, Column? addend = null)
+        private Statement(DbConnection connection, string text, Column[] columns, bool returnsKey, bool mayWriteNothing = false, Column? addend = null,
+            Streamed? streamed = null)
         {
             _command = connection.CreateCommand();
             _command.CommandText = text;
@@ -219,33 +238,50 @@ internal sealed class IntakeRows : IAsyncDisposable
             _returnsKey = returnsKey;
             _mayWriteNothing = mayWriteNothing;
             _addend = addend;
+            _streamed = streamed;
         }
 
         /// <summary>
         /// <c>INSERT INTO t (all stored columns but a generated key) VALUES (…) [RETURNING key]</c>; with
         /// <paramref name="ifMissing"/>, <c>ON CONFLICT (key) DO NOTHING</c> (SQLite ≥ 3.24, PostgreSQL ≥ 9.5) for rows keyed by their content.
+        /// With <paramref name="streamed"/> (a byte[] property of an entity without a generated key), that column's value is
+        /// read from a file given to <see cref="ExecuteAsync(object, DbTransaction, SpoolFile)"/>; on SQLite it is inserted as
+        /// <c>zeroblob(length)</c> and the statement returns the row's <c>rowid</c> to write the bytes into.
         /// </summary>
-        public static Statement Insert(DbConnection connection, ISqlGenerationHelper sql, IEntityType entity, bool ifMissing = false)
+        public static Statement Insert(DbConnection connection, ISqlGenerationHelper sql, IEntityType entity, bool ifMissing = false,
+            string? streamed = null)
         {
             var key = SingleKey(entity);
             var generated = key.ValueGenerated.HasFlag(ValueGenerated.OnAdd) && key.ClrType == typeof(long);
             var properties = entity.GetProperties().Where(p => !(generated && p == key)).ToList();
             var columns = properties.Select((p, i) => ColumnOf(sql, p, i)).ToArray();
+            Streamed? fromFile = null;
+            if (streamed is not null)
+            {
+                if (generated)
+                    throw new InvalidOperationException($"{entity.DisplayName()}: a streamed insert does not return a generated key.");
+                var column = Property(entity, streamed);
+                fromFile = new Streamed(properties.IndexOf(column), entity.GetTableName()!, column.GetColumnName(), connection is SqliteConnection);
+            }
             var text = new StringBuilder("INSERT INTO ").Append(Table(sql, entity)).Append(" (")
                 .AppendJoin(", ", properties.Select(p => sql.DelimitIdentifier(p.GetColumnName())))
                 .Append(") VALUES (")
-                .AppendJoin(", ", columns.Select(c => sql.GenerateParameterNamePlaceholder(c.Name)))
+                .AppendJoin(", ", columns.Select((c, i) => fromFile is { Sqlite: true } f && f.Index == i
+                    ? $"zeroblob({sql.GenerateParameterNamePlaceholder(c.Name)})"
+                    : sql.GenerateParameterNamePlaceholder(c.Name)))
                 .Append(')');
             if (ifMissing)
                 text.Append(" ON CONFLICT (").Append(sql.DelimitIdentifier(key.GetColumnName())).Append(") DO NOTHING");
             else if (generated)
                 text.Append(" RETURNING ").Append(sql.DelimitIdentifier(key.GetColumnName()));
-            return new Statement(connection, text.ToString(), columns, generated && !ifMissing, ifMissing);
+            if (fromFile is { Sqlite: true })
+                text.Append(" RETURNING rowid");
+            return new Statement(connection, text.ToString(), columns, generated && !ifMissing, ifMissing, streamed: fromFile);
         }
 
         /// <summary>
         /// <c>UPDATE t SET these columns[, addTo = addTo + @n] WHERE key = …</c>: <paramref name="addTo"/> is added to
-        /// in the database (the amount given to <see cref="ExecuteAsync"/>), so concurrent writers' additions all count.
+        /// in the database (the amount given to <see cref="ExecuteAsync(object, DbTransaction, int)"/>), so concurrent writers' additions all count.
         /// </summary>
         public static Statement Update(DbConnection connection, ISqlGenerationHelper sql, IEntityType entity, string[] propertyNames, string? addTo = null)
         {
@@ -265,6 +301,52 @@ internal sealed class IntakeRows : IAsyncDisposable
                 .Append(" WHERE ").Append(sql.DelimitIdentifier(properties[^1].GetColumnName()))
                 .Append(" = ").Append(sql.GenerateParameterNamePlaceholder(columns[^1].Name));
             return new Statement(connection, text.ToString(), columns, returnsKey: false, addend: addend);
+        }
+
+        /// <summary>Runs a streamed insert for <paramref name="entity"/>, its streamed column's bytes read from <paramref name="content"/>.</summary>
+        public async Task ExecuteAsync(object entity, DbTransaction transaction, SpoolFile content)
+        {
+            var streamed = _streamed ?? throw new InvalidOperationException($"Not a streamed insert: {_command.CommandText}");
+            var none = CancellationToken.None;
+            _command.Transaction = transaction;
+            _command.Parameters.Clear();
+            for (var i = 0; i < _columns.Length; i++)
+            {
+                var column = _columns[i];
+                if (i != streamed.Index)
+                {
+                    _command.Parameters.Add(column.Mapping.CreateParameter(_command, column.ParameterName,
+                        column.Getter.GetClrValueUsingContainingEntity(entity), column.Nullable));
+                    continue;
+                }
+                if (streamed.Sqlite)
+                {
+                    var length = _command.CreateParameter(); // the argument of zeroblob()
+                    length.ParameterName = column.ParameterName;
+                    length.Value = content.Length;
+                    _command.Parameters.Add(length);
+                }
+                else
+                {
+                    _command.Parameters.Add(column.Mapping.CreateParameter(_command, column.ParameterName, content.Rewound(), column.Nullable));
+                }
+            }
+            PostgresTextInterceptor.CleanParameters(_command);
+            if (!streamed.Sqlite)
+            {
+                if (await _command.ExecuteNonQueryAsync(none) is var written && written != 1 && !(_mayWriteNothing && written == 0))
+                    throw new InvalidOperationException($"Expected to write one row: {_command.CommandText}");
+                return;
+            }
+            if (await _command.ExecuteScalarAsync(none) is not { } rowid || rowid is DBNull)
+            {
+                if (_mayWriteNothing)
+                    return; // the row was there already
+                throw new InvalidOperationException($"Expected to write one row: {_command.CommandText}");
+            }
+            await using var blob = new SqliteBlob((SqliteConnection)_command.Connection!, streamed.Table, streamed.Column,
+                Convert.ToInt64(rowid, System.Globalization.CultureInfo.InvariantCulture));
+            await content.Rewound().CopyToAsync(blob, none);
         }
 
         /// <summary>Runs the statement for <paramref name="entity"/> (adding <paramref name="amount"/> where it adds); returns the generated key, or 0.</summary>

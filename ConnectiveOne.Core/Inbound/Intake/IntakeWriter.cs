@@ -42,11 +42,22 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, ChangeNotifier not
 
     private readonly IntakeBatchWriter _batches = new(scopes, clock, options.Value.Tickets.MaxMessagesPerTicket, logger);
 
-    /// <summary>Queues a message for its addresses and completes once it is committed (or fails with the reason).</summary>
+    /// <summary>
+    /// Queues a message for its addresses and completes once it is committed (or fails with the reason). Takes the
+    /// message over: it is disposed (its spool files deleted) once the writer is done with it, or here if it was not queued.
+    /// </summary>
     public async Task<IntakeResult> SubmitAsync(PreparedMessage message, IReadOnlyList<Guid> addressIds, CancellationToken cancellationToken)
     {
         var pending = new PendingIntake(message, addressIds, new TaskCompletionSource<IntakeResult>(TaskCreationOptions.RunContinuationsAsynchronously));
-        await _queue.Writer.WriteAsync(pending, cancellationToken);
+        try
+        {
+            await _queue.Writer.WriteAsync(pending, cancellationToken);
+        }
+        catch
+        {
+            message.Dispose();
+            throw;
+        }
         return await pending.Done.Task.WaitAsync(cancellationToken);
     }
 
@@ -70,7 +81,10 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, ChangeNotifier not
         }
         _queue.Writer.TryComplete();
         while (_queue.Reader.TryRead(out var left))
+        {
+            left.Message.Dispose();
             left.Done.TrySetException(new OperationCanceledException("The server is stopping."));
+        }
         await _batches.DropContextAsync();
         _events.Writer.TryComplete();
         await publishing;
@@ -91,7 +105,7 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, ChangeNotifier not
         {
             var (results, events) = await _batches.WriteAsync(batch);
             for (var i = 0; i < batch.Count; i++)
-                batch[i].Done.TrySetResult(results[i]);
+                Complete(batch[i], results[i]);
             Publish(events);
             return;
         }
@@ -110,7 +124,7 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, ChangeNotifier not
             try
             {
                 var (results, events) = await _batches.WriteAsync([item]);
-                item.Done.TrySetResult(results[0]);
+                Complete(item, results[0]);
                 Publish(events);
             }
             catch (Exception ex)
@@ -120,9 +134,18 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, ChangeNotifier not
         }
     }
 
+    // A message is disposed (its spool files deleted) once it has its answer, and before its sender hears it; not
+    // before, since a failed batch is retried message by message, reading the files again.
+    private static void Complete(PendingIntake item, IntakeResult result)
+    {
+        item.Message.Dispose();
+        item.Done.TrySetResult(result);
+    }
+
     private void Fail(PendingIntake item, Exception ex)
     {
         logger.LogError(ex, "Inbound message {DedupKey} could not be stored", item.Message.DedupKey);
+        item.Message.Dispose();
         item.Done.TrySetException(ex);
     }
 

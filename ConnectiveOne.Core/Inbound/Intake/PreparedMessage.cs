@@ -5,20 +5,33 @@ namespace ConnectiveOne.Core.Inbound.Intake;
 
 /// <summary>
 /// An attachment decoded on the session's thread: its <see cref="Content"/> and <see cref="Sha256"/> go to the
-/// database with the message, in the writer's transaction.
+/// database with the message, in the writer's transaction. A spooled message's attachments are decoded into
+/// <see cref="ContentFile"/> instead (<see cref="Content"/> is then empty).
 /// </summary>
 public sealed record PreparedAttachment(string FileName, string ContentType, string Sha256, string? ContentId, bool IsInline, byte[] Content)
 {
-    public long Size => Content.LongLength;
+    /// <summary>The decoded content in a spool file, for a message intake took from a spool file; else null.</summary>
+    public SpoolFile? ContentFile { get; init; }
+
+    public long Size => ContentFile?.Length ?? Content.LongLength;
 }
 
 /// <summary>
 /// Everything intake learned from a message before it reaches the writer: parsed on the caller's thread (so
 /// sessions parse in parallel), attachments decoded and hashed. The writer only threads and inserts.
+/// A large SMTP message stays in its spool file (<see cref="RawFile"/>), parsed with persistent content and its
+/// attachments decoded to spool files; whoever holds the message last disposes it, which deletes them.
 /// </summary>
-public sealed class PreparedMessage
+public sealed class PreparedMessage : IDisposable
 {
+    /// <summary>The message exactly as received, in memory; empty when it is in <see cref="RawFile"/>.</summary>
     public required byte[] Raw { get; init; }
+
+    /// <summary>The message exactly as received, in a spool file (large SMTP messages); else null.</summary>
+    public SpoolFile? RawFile { get; init; }
+
+    /// <summary>The size of the message as received.</summary>
+    public long RawLength => RawFile?.Length ?? Raw.LongLength;
 
     /// <summary>The parsed message, or null when it could not be parsed (<see cref="ParseError"/> says why).</summary>
     public MimeMessage? Mime { get; init; }
@@ -65,4 +78,12 @@ public sealed class PreparedMessage
 
     /// <summary>Automatic mail (auto-replies, bounces, loops, lists) never reopens a ticket.</summary>
     public bool IsAutomatic => (Flags & (MessageFlags.AutoReply | MessageFlags.Bounce | MessageFlags.Loop | MessageFlags.Bulk)) != 0;
+
+    /// <summary>Deletes the spool files (a message held in memory has none).</summary>
+    public void Dispose()
+    {
+        foreach (var attachment in Attachments)
+            attachment.ContentFile?.Dispose();
+        RawFile?.Dispose();
+    }
 }

@@ -25,8 +25,7 @@ internal sealed class RecipientFilter(TechnicalAddressLookup addresses, DiskSpac
             throw new SmtpResponseException(new SmtpResponse(SmtpReplyCode.SizeLimitExceeded,
                 $"5.3.4 Message too big: the limit is {maxMessageBytes} bytes"));
         if (disk.Shortage() is { } shortage)
-            throw new SmtpResponseException(new SmtpResponse(SmtpReplyCode.InsufficientStorage,
-                $"4.3.1 Insufficient system storage ({shortage}); try again later"));
+            throw new SmtpResponseException(InsufficientStorage(shortage));
         context.Properties[CountKey] = 0;
         return Task.FromResult(true);
     }
@@ -56,6 +55,10 @@ internal sealed class RecipientFilter(TechnicalAddressLookup addresses, DiskSpac
             throw new SmtpResponseException(new SmtpResponse(SmtpReplyCode.Aborted, "4.3.0 Could not check the recipient right now; try again later"));
         }
     }
+
+    /// <summary>452 4.3.1 with the <see cref="DiskSpaceGuard.Shortage"/> in words: the sender keeps the message and retries.</summary>
+    internal static SmtpResponse InsufficientStorage(string shortage) =>
+        new(SmtpReplyCode.InsufficientStorage, $"4.3.1 Insufficient system storage ({shortage}); try again later");
 
     /// <summary>The address as <c>user@host</c>, or null for the null path, a bare local part or an odd form.</summary>
     public static string? Address(IMailbox? mailbox)

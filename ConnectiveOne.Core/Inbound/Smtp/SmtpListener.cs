@@ -55,6 +55,7 @@ public sealed class SmtpListener(IServiceProvider services, IOptions<ConnectiveO
             return;
         }
 
+        services.GetRequiredService<MessageSpool>().DeleteLeftovers();
         var maxBytes = (int)Math.Min(smtp.MaxMessageBytes, int.MaxValue);
         var serverOptions = new SmtpServerOptionsBuilder()
             .ServerName(options.Value.InboundDomain)
