@@ -33,7 +33,7 @@ internal sealed class IntakeRows : IAsyncDisposable
     private readonly AppDbContext _db;
     private readonly DbConnection _connection;
     private readonly ISqlGenerationHelper _sql;
-    private readonly Statement _insertTicket, _insertMessage, _insertRaw, _insertAttachment, _insertContent;
+    private readonly Statement _insertTicket, _insertMessage, _insertRaw, _insertAttachment, _insertContent, _insertParticipant;
     private readonly Statement _ticketActivity, _ticketReopened, _messageHtml, _addressSeen, _addressForwarding;
 
     public IntakeRows(AppDbContext db)
@@ -48,6 +48,9 @@ internal sealed class IntakeRows : IAsyncDisposable
         _insertRaw = Statement.Insert(connection, sql, Entity<RawMessage>());
         _insertAttachment = Statement.Insert(connection, sql, Entity<MessageAttachment>());
         _insertContent = Statement.Insert(connection, sql, Entity<AttachmentContent>(), ifMissing: true);
+        // A participant already on the ticket (from an earlier batch or another node) keeps its row and role.
+        _insertParticipant = Statement.Insert(connection, sql, Entity<TicketParticipant>(), ifMissing: true,
+            conflictOn: [nameof(TicketParticipant.TicketId), nameof(TicketParticipant.Email)]);
         // The count is added to, not written: a reply or another node's mail may have counted since the batch read it.
         _ticketActivity = Statement.Update(connection, sql, Entity<Ticket>(), [nameof(Ticket.LastMessageAt)], addTo: nameof(Ticket.MessageCount));
         _ticketReopened = Statement.Update(connection, sql, Entity<Ticket>(), [nameof(Ticket.LastMessageAt), nameof(Ticket.Status)],
@@ -84,6 +87,9 @@ internal sealed class IntakeRows : IAsyncDisposable
 
     /// <summary>Inserts attachment content unless a row with its SHA-256 is there already (stored earlier, or by another message).</summary>
     public Task InsertAsync(AttachmentContent content) => _insertContent.ExecuteAsync(content, Transaction);
+
+    /// <summary>Adds a participant to a ticket unless that address is on it already.</summary>
+    public Task InsertAsync(TicketParticipant participant) => _insertParticipant.ExecuteAsync(participant, Transaction);
 
     /// <summary>Adds <paramref name="added"/> messages to a changed ticket's count and writes its activity time, and its status when a reply reopened it.</summary>
     public Task UpdateAsync(Ticket ticket, bool reopened, int added) =>
@@ -195,7 +201,7 @@ internal sealed class IntakeRows : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var statement in new[] { _insertTicket, _insertMessage, _insertRaw, _insertAttachment, _insertContent, _ticketActivity, _ticketReopened,
+        foreach (var statement in new[] { _insertTicket, _insertMessage, _insertRaw, _insertAttachment, _insertContent, _insertParticipant, _ticketActivity, _ticketReopened,
                      _messageHtml, _addressSeen, _addressForwarding })
             await statement.DisposeAsync();
     }
@@ -223,9 +229,11 @@ internal sealed class IntakeRows : IAsyncDisposable
 
         /// <summary>
         /// <c>INSERT INTO t (all stored columns but a generated key) VALUES (…) [RETURNING key]</c>; with
-        /// <paramref name="ifMissing"/>, <c>ON CONFLICT (key) DO NOTHING</c> (SQLite ≥ 3.24, PostgreSQL ≥ 9.5) for rows keyed by their content.
+        /// <paramref name="ifMissing"/>, <c>ON CONFLICT (key) DO NOTHING</c> (SQLite ≥ 3.24, PostgreSQL ≥ 9.5) for rows keyed by their content,
+        /// or <c>ON CONFLICT (<paramref name="conflictOn"/>)</c> for rows unique on those properties (a unique index must cover exactly them).
         /// </summary>
-        public static Statement Insert(DbConnection connection, ISqlGenerationHelper sql, IEntityType entity, bool ifMissing = false)
+        public static Statement Insert(DbConnection connection, ISqlGenerationHelper sql, IEntityType entity, bool ifMissing = false,
+            string[]? conflictOn = null)
         {
             var key = SingleKey(entity);
             var generated = key.ValueGenerated.HasFlag(ValueGenerated.OnAdd) && key.ClrType == typeof(long);
@@ -237,7 +245,11 @@ internal sealed class IntakeRows : IAsyncDisposable
                 .AppendJoin(", ", columns.Select(c => sql.GenerateParameterNamePlaceholder(c.Name)))
                 .Append(')');
             if (ifMissing)
-                text.Append(" ON CONFLICT (").Append(sql.DelimitIdentifier(key.GetColumnName())).Append(") DO NOTHING");
+            {
+                var unique = conflictOn?.Select(n => entity.FindProperty(n) ?? throw new InvalidOperationException($"{entity.DisplayName()}.{n} is not mapped."))
+                    ?? [key];
+                text.Append(" ON CONFLICT (").AppendJoin(", ", unique.Select(p => sql.DelimitIdentifier(p.GetColumnName()))).Append(") DO NOTHING");
+            }
             else if (generated)
                 text.Append(" RETURNING ").Append(sql.DelimitIdentifier(key.GetColumnName()));
             return new Statement(connection, text.ToString(), columns, generated && !ifMissing, ifMissing);
