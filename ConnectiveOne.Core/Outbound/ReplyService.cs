@@ -172,6 +172,15 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Rel
         return new ReplyResult(reply.Id, null);
     }
 
+    /// <summary>The signature a reply on ticket <paramref name="ticketId"/> by <paramref name="userId"/> would get (shown before sending); null when none.</summary>
+    public async Task<string?> SignatureAsync(long ticketId, string userId, CancellationToken ct)
+    {
+        var address = await db.Tickets.AsNoTracking().Where(t => t.Id == ticketId)
+            .Join(db.Addresses, t => t.AddressId, a => a.Id, (t, a) => a).FirstOrDefaultAsync(ct);
+        var author = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, ct);
+        return address is null ? null : ReplySignature.For(address, author);
+    }
+
     /// <summary>The reply-all defaults of ticket <paramref name="ticketId"/> (for a composer to show); null when there is no such ticket.</summary>
     public async Task<ReplyDefaults?> DefaultsAsync(long ticketId, CancellationToken ct)
     {

@@ -42,7 +42,8 @@ public static class ConversationAddresses
         foreach (var mailbox in message.From.Mailboxes.Concat(message.ReplyTo.Mailboxes).Concat(message.To.Mailboxes).Concat(message.Cc.Mailboxes))
         {
             var email = mailbox.Address.Trim().ToLowerInvariant();
-            if (CustomerAddress.ProblemWith(email) is not null || isOwn(email) || IsMachine(email) || !seen.Add(email))
+            // Cheapest first: most addresses of most mail are ours (the recipients) and parse no further.
+            if (!seen.Add(email) || isOwn(email) || IsMachine(email) || CustomerAddress.ProblemWith(email) is not null)
                 continue;
             people.Add(new NamedAddress(email, string.IsNullOrWhiteSpace(mailbox.Name) ? null : Cut(mailbox.Name.Trim(), 320)));
             if (people.Count == MaxPerMessage)

@@ -43,7 +43,7 @@ public sealed class ConversationBrowserTests(ChromiumFixture chromium) : IAsyncL
     {
         var technical = await MailSeed.AddressServedByBotAsync(App);
         var api = App.CreateApiClient();
-        (await api.PatchAsJsonAsync("/api/v1/users/me", new { displayName = "Ada Admin" })).EnsureSuccessStatusCode();
+        (await api.PatchAsJsonAsync("/api/v1/users/me", new { displayName = "Ada Admin", signature = "Ada Admin\nAcme field service" })).EnsureSuccessStatusCode();
 
         var first = Mail(new MailboxAddress("Carla Customer", "carla@customer.test"), "Printer jams", "jam@customer.test");
         first.Cc.Add(new MailboxAddress("Ann Partner", "ann@partner.test"));
@@ -88,6 +88,8 @@ public sealed class ConversationBrowserTests(ChromiumFixture chromium) : IAsyncL
             await bccInput.PressAsync("Enter");
             await Assertions.Expect(page.GetByTestId("recipients-bcc").GetByTestId("recipient-chip")).ToHaveTextAsync(["boss@acme-internal.test"]);
 
+            // The signature that will go under the reply is shown before sending.
+            await Assertions.Expect(page.GetByTestId("reply-signature")).ToContainTextAsync("Acme field service");
             await page.GetByTestId("reply-text").FillAsync("Hi Bob, a technician comes on Monday.");
             await AssertFitsAsync(op);
             await op.ScreenshotAsync($"conversation-composer-{theme}-{width}");
@@ -105,6 +107,7 @@ public sealed class ConversationBrowserTests(ChromiumFixture chromium) : IAsyncL
         Assert.Equal(["carla@customer.test", "dave@customer.test"], sent.Message.Cc.Mailboxes.Select(m => m.Address));
         Assert.Equal(["bob@customer.test", "boss@acme-internal.test", "carla@customer.test", "dave@customer.test"], sent.EnvelopeTo.Order(StringComparer.Ordinal));
         Assert.False(sent.Message.Headers.Contains(HeaderId.Bcc));
+        Assert.EndsWith("-- \nAda Admin\nAcme field service", sent.Message.TextBody!.ReplaceLineEndings("\n").TrimEnd());
     }
 
     private static MimeMessage Mail(MailboxAddress from, string subject, string messageId) => new()
