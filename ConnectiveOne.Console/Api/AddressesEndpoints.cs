@@ -9,7 +9,8 @@ internal static class AddressesEndpoints
 
     /// <summary>API.md's Address; <c>email</c> and <c>domain</c> in Unicode as people wrote them, <c>asciiDomain</c> as DNS has it.</summary>
     public sealed record AddressDto(Guid Id, string Email, string TechnicalAddress, string Domain, string AsciiDomain,
-        string DomainStatus, ForwardingDto Forwarding, Guid? BotId, string? BotName, DateTimeOffset CreatedAt);
+        string DomainStatus, ForwardingDto Forwarding, Guid? BotId, string? BotName, DateTimeOffset CreatedAt,
+        string? DisplayName, string FromFormat, string? Signature, bool QuoteByDefault);
 
     public static void MapAddresses(this RouteGroupBuilder v1)
     {
@@ -19,6 +20,13 @@ internal static class AddressesEndpoints
             TypedResults.Ok((await directory.ListAsync(ct)).Select(ToDto)));
         addresses.MapGet("/{id:guid}", async (Guid id, AddressDirectory directory, CancellationToken ct) =>
             await directory.GetAsync(id, ct) is { } address ? Results.Ok(ToDto(address)) : NotFound());
+        addresses.MapPatch("/{id:guid}", async (Guid id, AddressConversationChange change, AddressDirectory directory, CancellationToken ct) =>
+            await directory.UpdateConversationAsync(id, change, ct) switch
+            {
+                (_, { } error) => Problems.BadRequest(error),
+                ({ } address, _) => Results.Ok(ToDto(address)),
+                _ => NotFound(),
+            }).WithMetadata(new ForbiddenTitle("Only admins can change addresses."));
         addresses.MapDelete("/{id:guid}", async (Guid id, AddressDirectory directory, CancellationToken ct) =>
             await directory.DeleteAsync(id, ct) switch
             {
@@ -46,5 +54,6 @@ internal static class AddressesEndpoints
 
     internal static AddressDto ToDto(AddressView a) =>
         new(a.Id, a.DisplayEmail, a.TechnicalAddress, a.DisplayDomain, a.Domain, a.DomainStatus.ToString(),
-            new ForwardingDto(a.Forwarding.ToString(), a.LastReceivedAt, a.ForwardingDetail), a.BotId, a.BotName, a.CreatedAt);
+            new ForwardingDto(a.Forwarding.ToString(), a.LastReceivedAt, a.ForwardingDetail), a.BotId, a.BotName, a.CreatedAt,
+            a.DisplayName, a.FromFormat.ToString(), a.Signature, a.QuoteByDefault);
 }

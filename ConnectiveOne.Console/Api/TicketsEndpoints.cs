@@ -42,15 +42,19 @@ internal static class TicketsEndpoints
     }
 
     public sealed record TicketUpdate(string? Status, string? AssigneeId);
-    public sealed record ReplyRequest(string? Text);
+    public sealed record ReplyRequest(string? Text, IReadOnlyList<string>? To = null, IReadOnlyList<string>? Cc = null, IReadOnlyList<string>? Bcc = null);
     public sealed record ReplyAccepted(long MessageId);
 
-    /// <summary>JSON <c>{"text"}</c>, or multipart/form-data with a <c>text</c> field and one <c>files</c> part per attachment.</summary>
+    /// <summary>
+    /// JSON <c>{"text", "to"?, "cc"?, "bcc"?}</c>, or multipart/form-data with a <c>text</c> field, <c>to</c>/<c>cc</c>/<c>bcc</c>
+    /// repeated once per address, and one <c>files</c> part per attachment. A field left out takes the reply-all default.
+    /// </summary>
     private static async Task<IResult> ReplyAsync(long id, HttpRequest request, ReplyService replies, ClaimsPrincipal user,
         IOptions<ConnectiveOneOptions> options, CancellationToken ct)
     {
         var limit = options.Value.Smtp.MaxMessageBytes;
         string? text;
+        ReplyRecipients recipients;
         var files = new List<ReplyAttachment>();
         if (request.HasFormContentType)
         {
@@ -58,6 +62,8 @@ internal static class TicketsEndpoints
                 return Problems.Result(StatusCodes.Status413PayloadTooLarge, $"A reply can carry up to {limit / 1024 / 1024} MB of attachments.");
             var form = await request.ReadFormAsync(ct);
             text = form["text"].ToString();
+            IReadOnlyList<string>? Field(string name) => form.ContainsKey(name) ? form[name].Select(v => v ?? "").ToList() : null;
+            recipients = new ReplyRecipients(Field("to"), Field("cc"), Field("bcc"));
             if (form.Files.Sum(f => f.Length) > limit)
                 return Problems.Result(StatusCodes.Status413PayloadTooLarge, $"A reply can carry up to {limit / 1024 / 1024} MB of attachments.");
             foreach (var file in form.Files.Where(f => f.Name == "files"))
@@ -77,11 +83,12 @@ internal static class TicketsEndpoints
             }
             catch (System.Text.Json.JsonException)
             {
-                return Problems.BadRequest("Send JSON like {\"text\": \"…\"} or a multipart form.");
+                return Problems.BadRequest("Send JSON like {\"text\": \"…\", \"cc\": [\"ann@example.com\"]} or a multipart form.");
             }
             text = body?.Text;
+            recipients = new ReplyRecipients(body?.To, body?.Cc, body?.Bcc);
         }
-        var result = await replies.QueueReplyAsync(id, text, files, user.FindFirstValue(ClaimTypes.NameIdentifier), ct);
+        var result = await replies.QueueReplyAsync(id, text, files, user.FindFirstValue(ClaimTypes.NameIdentifier), ct, recipients);
         if (result.MessageId is { } messageId)
             return Results.Accepted($"/api/v1/tickets/{id}", new ReplyAccepted(messageId));
         return result.TicketMissing ? Problems.NotFound(result.Error!) : Problems.BadRequest(result.Error!);

@@ -7,6 +7,9 @@ public sealed class AppUser : IdentityUser
 {
     public string? DisplayName { get; set; }
 
+    /// <summary>The user's own signature, appended to their replies when their address has none.</summary>
+    public string? Signature { get; set; }
+
     /// <summary>Deactivated users keep their history but cannot sign in or use tokens.</summary>
     public bool IsActive { get; set; } = true;
 

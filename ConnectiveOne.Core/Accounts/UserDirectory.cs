@@ -6,7 +6,11 @@ using Microsoft.EntityFrameworkCore;
 namespace ConnectiveOne.Core.Accounts;
 
 public sealed record UserInfo(string Id, string Email, string? DisplayName, string Role, bool IsActive,
-    DateTimeOffset CreatedAt, bool LockedOut);
+    DateTimeOffset CreatedAt, bool LockedOut)
+{
+    /// <summary>The user's own signature for replies (see <see cref="AppUser.Signature"/>).</summary>
+    public string? Signature { get; init; }
+}
 
 /// <summary>The outcome of an account change: the user, or what was wrong in words.</summary>
 public sealed record AccountResult(UserInfo? User, AccountError? Error, string? Message)
@@ -62,6 +66,33 @@ public sealed class UserDirectory(UserManager<AppUser> users, AppDbContext db, T
         if (!created.Succeeded)
             return AccountResult.Fail(AccountError.Invalid, Describe(created));
         await users.AddToRoleAsync(user, canonicalRole);
+        return AccountResult.Ok(await InfoAsync(user));
+    }
+
+    /// <summary>Longest display name and signature a user may set.</summary>
+    public const int MaxDisplayName = 100, MaxSignature = 4000;
+
+    /// <summary>
+    /// A user's own profile: the name the team and customers see on their replies, and their signature. Null leaves a
+    /// field as it is; "" clears it.
+    /// </summary>
+    public async Task<AccountResult> UpdateProfileAsync(string id, string? displayName, string? signature)
+    {
+        if (displayName is not null && (displayName.Trim().Length > MaxDisplayName || displayName.Any(char.IsControl)))
+            return AccountResult.Fail(AccountError.Invalid, $"A display name is one line of at most {MaxDisplayName} characters.");
+        if (signature is not null && signature.Length > MaxSignature)
+            return AccountResult.Fail(AccountError.Invalid, $"A signature can be at most {MaxSignature} characters long.");
+        var user = await users.FindByIdAsync(id);
+        if (user is null)
+            return AccountResult.Fail(AccountError.NotFound, "There is no such user.");
+        if (displayName is not null)
+            user.DisplayName = displayName.Trim().Length == 0 ? null : displayName.Trim();
+        if (signature is not null)
+            user.Signature = signature.Trim().Length == 0 ? null : signature.TrimEnd();
+        var updated = await users.UpdateAsync(user);
+        if (!updated.Succeeded)
+            return AccountResult.Fail(AccountError.Invalid, Describe(updated));
+        notifier.Publish(new ChangeEvent(ChangeKind.UserChanged, user.Id));
         return AccountResult.Ok(await InfoAsync(user));
     }
 
@@ -131,7 +162,7 @@ public sealed class UserDirectory(UserManager<AppUser> users, AppDbContext db, T
         ToInfo(user, PrimaryRole(await users.GetRolesAsync(user)), clock.GetUtcNow());
 
     private static UserInfo ToInfo(AppUser u, string role, DateTimeOffset now) =>
-        new(u.Id, u.Email ?? "", u.DisplayName, role, u.IsActive, u.CreatedAt, u.LockoutEnd > now);
+        new(u.Id, u.Email ?? "", u.DisplayName, role, u.IsActive, u.CreatedAt, u.LockoutEnd > now) { Signature = u.Signature };
 
     private static string PrimaryRole(IEnumerable<string?> roles)
     {

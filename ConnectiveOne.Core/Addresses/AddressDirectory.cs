@@ -21,7 +21,17 @@ public sealed record AddressView(
     DateTimeOffset? LastReceivedAt,
     Guid? BotId,
     string? BotName,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt)
+{
+    /// <summary>The name replies are sent under (see <see cref="CorporateAddress.DisplayName"/>).</summary>
+    public string? DisplayName { get; init; }
+    public FromFormat FromFormat { get; init; }
+    public string? Signature { get; init; }
+    public bool QuoteByDefault { get; init; }
+}
+
+/// <summary>How replies from an address present themselves; a null field stays as it is ("" clears a text).</summary>
+public sealed record AddressConversationChange(string? DisplayName, string? FromFormat, string? Signature, bool? QuoteByDefault);
 
 public enum AddAddressError
 {
@@ -160,6 +170,47 @@ public sealed class AddressDirectory(
                select new AddressView(
                    a.Id, a.Email, EmailAddressRules.ToDisplay(a.Email), a.TechnicalAddress, a.Domain,
                    EmailAddressRules.ToUnicodeDomain(a.Domain), d.Status, a.Forwarding, a.ForwardingDetail,
-                   a.LastReceivedAt, b == null ? (Guid?)null : b.Id, b == null ? null : b.Name, a.CreatedAt);
+                   a.LastReceivedAt, b == null ? (Guid?)null : b.Id, b == null ? null : b.Name, a.CreatedAt)
+               {
+                   DisplayName = a.DisplayName,
+                   FromFormat = a.FromFormat,
+                   Signature = a.Signature,
+                   QuoteByDefault = a.QuoteByDefault,
+               };
+    }
+
+    /// <summary>
+    /// Sets how replies from an address present themselves: its display name, the From format, its signature and whether
+    /// the composer quotes by default. Returns the address, null when there is none, or what is wrong in words.
+    /// </summary>
+    public async Task<(AddressView? Address, string? Error)> UpdateConversationAsync(Guid id, AddressConversationChange change,
+        CancellationToken cancellationToken)
+    {
+        FromFormat? format = null;
+        if (change.FromFormat is not null)
+        {
+            if (!Enum.TryParse<FromFormat>(change.FromFormat, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed)
+                || int.TryParse(change.FromFormat, out _))
+                return (null, "fromFormat must be Address or OperatorFromAddress.");
+            format = parsed;
+        }
+        if (change.DisplayName is { } name && (name.Trim().Length > 200 || name.Any(char.IsControl)))
+            return (null, "A display name is one line of at most 200 characters.");
+        if (change.Signature is { Length: > 4000 })
+            return (null, "A signature can be at most 4000 characters long.");
+        var address = await db.Addresses.FirstOrDefaultAsync(a => a.Id == id, cancellationToken);
+        if (address is null)
+            return (null, null);
+        if (change.DisplayName is not null)
+            address.DisplayName = change.DisplayName.Trim().Length == 0 ? null : change.DisplayName.Trim();
+        if (format is { } f)
+            address.FromFormat = f;
+        if (change.Signature is not null)
+            address.Signature = change.Signature.Trim().Length == 0 ? null : change.Signature.TrimEnd();
+        if (change.QuoteByDefault is { } quote)
+            address.QuoteByDefault = quote;
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Changed how replies from address {AddressId} present themselves", id);
+        return (await GetAsync(id, cancellationToken), null);
     }
 }

@@ -13,6 +13,15 @@ public enum ForwardingStatus
     ForwardedNotRedirected,
 }
 
+/// <summary>How a reply's From names its sender (API.md "Conversation").</summary>
+public enum FromFormat
+{
+    /// <summary>The address's display name: <c>Acme Support &lt;support@acme.com&gt;</c>.</summary>
+    Address,
+    /// <summary>The operator and the address: <c>Ann from Acme Support &lt;support@acme.com&gt;</c>.</summary>
+    OperatorFromAddress,
+}
+
 /// <summary>
 /// A company's support address (support@acme.com) and the technical address its mail is redirected to.
 /// </summary>
@@ -45,4 +54,18 @@ public sealed class CorporateAddress
     public DateTimeOffset? ForwardingTestSentAt { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
+
+    /// <summary>The name replies are sent under, e.g. "Acme Support"; null sends the bare address.</summary>
+    public string? DisplayName { get; set; }
+
+    public FromFormat FromFormat { get; set; } = FromFormat.Address;
+
+    /// <summary>
+    /// The signature of replies from this address, with <c>{operator.name}</c>, <c>{operator.firstName}</c> and
+    /// <c>{address.name}</c> filled in; null leaves each operator's own signature.
+    /// </summary>
+    public string? Signature { get; set; }
+
+    /// <summary>Whether the composer includes the answered message by default (kept for the composer; off by default).</summary>
+    public bool QuoteByDefault { get; set; }
 }

@@ -12,6 +12,9 @@ internal sealed class CorporateAddressConfiguration : IEntityTypeConfiguration<C
         address.Property(a => a.Domain).HasMaxLength(255);
         address.Property(a => a.TechnicalAddress).HasMaxLength(254);
         address.Property(a => a.Forwarding).HasConversion<string>().HasMaxLength(32);
+        address.Property(a => a.DisplayName).HasMaxLength(200);
+        address.Property(a => a.FromFormat).HasConversion<string>().HasMaxLength(32);
+        address.Property(a => a.Signature).HasMaxLength(4000);
         address.HasIndex(a => a.NormalizedEmail).IsUnique();
         address.HasIndex(a => a.TechnicalAddress).IsUnique();
         address.HasIndex(a => a.Domain);

@@ -40,14 +40,19 @@ public sealed class OutboundComposer(AppDbContext db, IDataProtectionProvider pr
 
     public string InboundDomain => options.Value.InboundDomain.Trim().ToLowerInvariant();
 
-    public async Task<SenderIdentity> ResolveSenderAsync(CorporateAddress address, CancellationToken ct)
+    /// <summary>
+    /// The sender of <paramref name="address"/>'s mail, named per its <see cref="CorporateAddress.FromFormat"/>: its display
+    /// name ("Acme Support"), or "<paramref name="operatorName"/> from Acme Support" for a reply an operator wrote.
+    /// </summary>
+    public async Task<SenderIdentity> ResolveSenderAsync(CorporateAddress address, CancellationToken ct, string? operatorName = null)
     {
+        var name = SenderName(address, operatorName);
         var domain = await db.Domains.AsNoTracking().Include(d => d.DkimKeys)
             .FirstOrDefaultAsync(d => d.Name == address.Domain, ct);
         var key = domain?.DkimKeys.FirstOrDefault(k => k.Active && k.Selector == DkimKeyPair.PrimarySelector)
                   ?? domain?.DkimKeys.FirstOrDefault(k => k.Active);
         if (domain is not { Status: DomainStatus.Verified } || key is null)
-            return new SenderIdentity(new MailboxAddress(null, address.TechnicalAddress), null);
+            return new SenderIdentity(new MailboxAddress(name, address.TechnicalAddress), null);
 
         var pem = protection.CreateProtector(DkimProtectorPurpose).Unprotect(key.ProtectedPrivateKey);
         using var stream = new MemoryStream(Encoding.ASCII.GetBytes(pem));
@@ -56,7 +61,16 @@ public sealed class OutboundComposer(AppDbContext db, IDataProtectionProvider pr
             HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
             BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
         };
-        return new SenderIdentity(new MailboxAddress(null, address.Email), signer);
+        return new SenderIdentity(new MailboxAddress(name, address.Email), signer);
+    }
+
+    /// <summary>The display name of the From header (null: the bare address).</summary>
+    public static string? SenderName(CorporateAddress address, string? operatorName)
+    {
+        var addressName = string.IsNullOrWhiteSpace(address.DisplayName) ? null : address.DisplayName.Trim();
+        if (address.FromFormat != FromFormat.OperatorFromAddress || string.IsNullOrWhiteSpace(operatorName))
+            return addressName;
+        return addressName is null ? operatorName.Trim() : $"{operatorName.Trim()} from {addressName}";
     }
 
     /// <summary>

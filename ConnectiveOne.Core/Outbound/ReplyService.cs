@@ -11,6 +11,12 @@ namespace ConnectiveOne.Core.Outbound;
 /// <summary>A file attached to a reply.</summary>
 public sealed record ReplyAttachment(string FileName, string ContentType, byte[] Content);
 
+/// <summary>Who a reply goes to, as typed ("a@b" or "Name &lt;a@b&gt;"); a null list takes the reply-all default (Bcc: nobody).</summary>
+public sealed record ReplyRecipients(IReadOnlyList<string>? To = null, IReadOnlyList<string>? Cc = null, IReadOnlyList<string>? Bcc = null);
+
+/// <summary>The reply-all defaults of a ticket: To the one whose message is answered, Cc the other participants.</summary>
+public sealed record ReplyDefaults(IReadOnlyList<NamedAddress> To, IReadOnlyList<NamedAddress> Cc);
+
 /// <summary>The queued reply's ticket message id, or what was wrong in words.</summary>
 public sealed record ReplyResult(long? MessageId, string? Error)
 {
@@ -27,27 +33,47 @@ public sealed record ReplyResult(long? MessageId, string? Error)
 public sealed class ReplyService(AppDbContext db, OutboundComposer composer, RelayClient relay,
     OutboxSignal signal, ChangeNotifier notifier, TimeProvider clock)
 {
+    /// <summary>At most this many recipients (To, Cc and Bcc together) per reply.</summary>
+    public const int MaxRecipients = 50;
+
     public async Task<ReplyResult> QueueReplyAsync(long ticketId, string? text, IReadOnlyList<ReplyAttachment> files,
-        string? authorUserId, CancellationToken ct = default)
+        string? authorUserId, CancellationToken ct = default, ReplyRecipients? recipients = null)
     {
         if (string.IsNullOrWhiteSpace(text) && files.Count == 0)
             return ReplyResult.Fail("A reply needs some text or an attachment.");
         var ticket = await db.Tickets.FirstOrDefaultAsync(t => t.Id == ticketId, ct);
         if (ticket is null)
             return ReplyResult.Fail($"There is no ticket #{ticketId}.") with { TicketMissing = true };
-        // Refused here with the reason rather than queued: such a reply could never be delivered.
-        if (await composer.ReplyRecipientProblemAsync(ticket.CustomerEmail, ct) is { } recipientProblem)
+        var customerMessage = await AnsweredMessageAsync(ticketId, ct);
+        recipients ??= new ReplyRecipients();
+        // Refused here with the reason rather than queued: such a reply could never be delivered. Without a To of its
+        // own the reply goes to the customer, whose address must then take mail.
+        if (recipients.To is null && await composer.ReplyRecipientProblemAsync(ticket.CustomerEmail, ct) is { } recipientProblem)
             return ReplyResult.Fail(recipientProblem);
+        var defaults = recipients.To is null || recipients.Cc is null ? await DefaultsAsync(ticket, customerMessage, ct) : null;
+        var to = await RecipientsAsync(recipients.To, defaults?.To, "To", ct);
+        var cc = await RecipientsAsync(recipients.Cc, defaults?.Cc, "Cc", ct);
+        var bcc = await RecipientsAsync(recipients.Bcc, [], "Bcc", ct);
+        if ((to.Error ?? cc.Error ?? bcc.Error) is { } invalid)
+            return ReplyResult.Fail(invalid);
+        if (to.List.Count == 0)
+            return ReplyResult.Fail("A reply needs at least one address in To.");
+        var envelope = to.List.Concat(cc.List).Concat(bcc.List).DistinctBy(m => m.Address.ToLowerInvariant()).ToList();
+        if (envelope.Count > MaxRecipients)
+            return ReplyResult.Fail($"A reply can go to at most {MaxRecipients} addresses; this one names {envelope.Count}.");
         var address = await db.Addresses.AsNoTracking().FirstAsync(a => a.Id == ticket.AddressId, ct);
-        var customerMessage = await db.Messages.AsNoTracking()
-            .Where(m => m.TicketId == ticketId && m.Direction == MessageDirection.Inbound)
-            .OrderByDescending(m => m.ReceivedAt).ThenByDescending(m => m.Id).FirstOrDefaultAsync(ct);
+        var author = authorUserId is null ? null : await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == authorUserId, ct);
+        var operatorName = ReplySignature.OperatorName(author);
+        if (ReplySignature.For(address, author) is { } signature)
+            text = ReplySignature.Append(text, signature);
 
-        var sender = await composer.ResolveSenderAsync(address, ct);
+        var sender = await composer.ResolveSenderAsync(address, ct, operatorName);
         var messageId = MessageIdFormat.Generate(ticket.Id, ticket.ThreadToken, composer.InboundDomain);
         var subject = ReplySubject.For(ticket.Subject, ticket.Id);
         var message = composer.Create(sender, messageId);
-        message.To.Add(new MailboxAddress(ticket.CustomerName, ticket.CustomerEmail));
+        // Bcc goes in the envelope only (the outbox row's recipients): no header names those copied blind.
+        message.To.AddRange(to.List);
+        message.Cc.AddRange(cc.List);
         message.Subject = subject;
         if (customerMessage?.MessageIdHeader is { } inReplyTo)
         {
@@ -94,6 +120,7 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Rel
             DedupKey = messageId,
             FromAddress = sender.From.Address.ToLowerInvariant(),
             To = message.To.ToString(),
+            Cc = message.Cc.Count == 0 ? null : message.Cc.ToString(),
             Subject = subject,
             InReplyTo = message.InReplyTo,
             References = message.References.Count == 0 ? null : string.Join(' ', message.References.Select(r => $"<{r}>")),
@@ -117,13 +144,14 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Rel
             db.Messages.Add(reply);
             await db.SaveChangesAsync(ct);
             await db.CountMessageAsync(ticket.Id, lastMessageAt: now, ct);
+            await AddParticipantsAsync(ticket, to.List.Concat(cc.List), now, ct);
             db.RawMessages.Add(new RawMessage { MessageId = reply.Id, Bytes = bytes });
             db.Outbox.Add(new OutboundMail
             {
                 Kind = OutboundKind.Reply,
                 AddressId = ticket.AddressId,
                 FromAddress = sender.From.Address,
-                ToAddress = ticket.CustomerEmail,
+                ToAddress = string.Join(", ", envelope.Select(m => m.Address)),
                 Subject = subject,
                 MessageIdHeader = messageId,
                 DkimSigned = sender.Signed,
@@ -143,6 +171,142 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Rel
         notifier.Publish(new ChangeEvent(ChangeKind.MessageAdded, ticket.Id.ToString(), $"Reply queued on #{ticket.Id}") { MessageId = reply.Id });
         return new ReplyResult(reply.Id, null);
     }
+
+    /// <summary>The signature a reply on ticket <paramref name="ticketId"/> by <paramref name="userId"/> would get (shown before sending); null when none.</summary>
+    public async Task<string?> SignatureAsync(long ticketId, string userId, CancellationToken ct)
+    {
+        var address = await db.Tickets.AsNoTracking().Where(t => t.Id == ticketId)
+            .Join(db.Addresses, t => t.AddressId, a => a.Id, (t, a) => a).FirstOrDefaultAsync(ct);
+        var author = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, ct);
+        return address is null ? null : ReplySignature.For(address, author);
+    }
+
+    /// <summary>The reply-all defaults of ticket <paramref name="ticketId"/> (for a composer to show); null when there is no such ticket.</summary>
+    public async Task<ReplyDefaults?> DefaultsAsync(long ticketId, CancellationToken ct)
+    {
+        var ticket = await db.Tickets.AsNoTracking().FirstOrDefaultAsync(t => t.Id == ticketId, ct);
+        return ticket is null ? null : await DefaultsAsync(ticket, await AnsweredMessageAsync(ticketId, ct), ct);
+    }
+
+    // The latest mail that came in: the one a reply answers.
+    private Task<TicketMessage?> AnsweredMessageAsync(long ticketId, CancellationToken ct) => db.Messages.AsNoTracking()
+        .Where(m => m.TicketId == ticketId && m.Direction == MessageDirection.Inbound)
+        .OrderByDescending(m => m.ReceivedAt).ThenByDescending(m => m.Id).FirstOrDefaultAsync(ct);
+
+    private async Task<ReplyDefaults> DefaultsAsync(Ticket ticket, TicketMessage? answered, CancellationToken ct)
+    {
+        var participants = await db.Participants.AsNoTracking().Where(p => p.TicketId == ticket.Id).ToListAsync(ct);
+        var own = await db.Addresses.AsNoTracking().Select(a => a.NormalizedEmail).ToListAsync(ct);
+        bool IsOwn(string a) => CustomerAddress.IsOwn(a, composer.InboundDomain, own);
+        var (to, cc) = ConversationAddresses.ReplyAll(new NamedAddress(ticket.CustomerEmail, ticket.CustomerName), participants,
+            answered is null ? null : await ReplyAddressOfAsync(answered, ct), IsOwn);
+        return new ReplyDefaults(to.Where(a => a.Email.Length > 0).ToList(), cc);
+    }
+
+    // Where the answered message asks replies to go: its Reply-To (read from the stored headers), else its sender.
+    private async Task<NamedAddress?> ReplyAddressOfAsync(TicketMessage answered, CancellationToken ct)
+    {
+        var raw = await db.RawMessages.AsNoTracking().Where(r => r.MessageId == answered.Id).Select(r => r.Bytes).FirstOrDefaultAsync(ct);
+        if (raw is not null)
+        {
+            try
+            {
+                using var stream = new MemoryStream(raw, writable: false);
+                var headers = await HeaderList.LoadAsync(stream, ct);
+                if (headers[HeaderId.ReplyTo] is { } replyTo && InternetAddressList.TryParse(replyTo, out var list)
+                    && list.Mailboxes.FirstOrDefault(m => CustomerAddress.ProblemWith(m.Address) is null) is { } first)
+                    return new NamedAddress(first.Address.ToLowerInvariant(), string.IsNullOrWhiteSpace(first.Name) ? null : first.Name);
+            }
+            catch (FormatException)
+            {
+                // Headers that do not parse: the sender stored at intake is still there.
+            }
+        }
+        return answered.FromAddress.Length == 0 ? null : new NamedAddress(answered.FromAddress, answered.FromName);
+    }
+
+    // The addresses of one field as MailKit mailboxes; the first unusable one is named in the error.
+    private async Task<(IReadOnlyList<MailboxAddress> List, string? Error)> RecipientsAsync(IReadOnlyList<string>? typed,
+        IReadOnlyList<NamedAddress>? defaults, string field, CancellationToken ct)
+    {
+        if (typed is null)
+            return ((defaults ?? []).Select(d => new MailboxAddress(d.Name, d.Email)).ToList(), null);
+        var list = new List<MailboxAddress>();
+        foreach (var entry in typed.Where(t => !string.IsNullOrWhiteSpace(t)))
+        {
+            if (RecipientProblem(entry) is { } problem)
+                return ([], $"{field}: \"{Shorten(entry)}\" is not a usable address: {problem}");
+            var mailbox = MailboxAddress.Parse(entry.Trim());
+            if (await composer.ReplyRecipientProblemAsync(mailbox.Address, ct) is { } own)
+                return ([], $"{field}: {own}");
+            if (!list.Any(m => string.Equals(m.Address, mailbox.Address, StringComparison.OrdinalIgnoreCase)))
+                list.Add(mailbox);
+        }
+        return (list, null);
+    }
+
+    /// <summary>Null when <paramref name="entry"/> ("a@b" or "Name &lt;a@b&gt;") is one address a reply can go to; otherwise why not, in words.</summary>
+    public static string? RecipientProblem(string entry)
+    {
+        if (entry.Any(char.IsControl))
+            return "it contains a line break or another control character.";
+        if (!InternetAddressList.TryParse(entry.Trim(), out var parsed) || parsed.Count != 1 || parsed[0] is not MailboxAddress mailbox)
+            return "write one address, like name@example.com.";
+        return CustomerAddress.ProblemWith(mailbox.Address);
+    }
+
+    private static string Shorten(string entry) => entry.Length <= 80 ? entry.Trim() : entry.Trim()[..79] + "…";
+
+    // Whoever a reply goes to (To and Cc, not Bcc) takes part from now on: the next reply-all keeps them.
+    private async Task AddParticipantsAsync(Ticket ticket, IEnumerable<MailboxAddress> recipients, DateTimeOffset now, CancellationToken ct)
+    {
+        foreach (var mailbox in recipients)
+        {
+            var email = mailbox.Address.ToLowerInvariant();
+            if (email == ticket.CustomerEmail)
+                continue;
+            await db.InsertIfMissingAsync(new TicketParticipant
+            {
+                TicketId = ticket.Id,
+                Email = email,
+                Name = string.IsNullOrWhiteSpace(mailbox.Name) ? null : mailbox.Name,
+                Role = ParticipantRole.Cc,
+                AddedAt = now,
+            }, ct);
+        }
+    }
+}
+
+/// <summary>
+/// Pure: the signature under a reply. The address's (an admin's, with <c>{operator.name}</c>, <c>{operator.firstName}</c>
+/// and <c>{address.name}</c> filled in) wins over the operator's own, so a company can require one (some EU countries
+/// require company details in business mail).
+/// </summary>
+public static class ReplySignature
+{
+    /// <summary>The name customers see for an operator: the display name, else the part of the email before the @.</summary>
+    public static string? OperatorName(Accounts.AppUser? user) =>
+        user is null ? null
+        : !string.IsNullOrWhiteSpace(user.DisplayName) ? user.DisplayName.Trim()
+        : user.Email is { } email && email.IndexOf('@') is > 0 and var at ? email[..at] : null;
+
+    /// <summary>The signature that applies to a reply from <paramref name="address"/> by <paramref name="author"/>; null when none.</summary>
+    public static string? For(Addresses.CorporateAddress address, Accounts.AppUser? author)
+    {
+        if (!string.IsNullOrWhiteSpace(address.Signature))
+        {
+            var name = OperatorName(author) ?? "";
+            return address.Signature
+                .Replace("{operator.name}", name, StringComparison.Ordinal)
+                .Replace("{operator.firstName}", name.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "", StringComparison.Ordinal)
+                .Replace("{address.name}", string.IsNullOrWhiteSpace(address.DisplayName) ? address.Email : address.DisplayName.Trim(), StringComparison.Ordinal)
+                .TrimEnd();
+        }
+        return string.IsNullOrWhiteSpace(author?.Signature) ? null : author.Signature.TrimEnd();
+    }
+
+    /// <summary>The text with the signature under the usual "-- " separator (RFC 3676 §4.3), which mail clients recognise.</summary>
+    public static string Append(string? text, string signature) => $"{(text ?? "").TrimEnd()}\n\n-- \n{signature}";
 }
 
 /// <summary>The subject of our replies: <c>Re: &lt;subject&gt; [#N]</c>, with prefixes and tokens never doubled.</summary>

@@ -26,6 +26,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<RawMessage> RawMessages => Set<RawMessage>();
     public DbSet<MessageAttachment> Attachments => Set<MessageAttachment>();
     public DbSet<AttachmentContent> AttachmentContents => Set<AttachmentContent>();
+    public DbSet<TicketParticipant> Participants => Set<TicketParticipant>();
     public DbSet<TicketRead> TicketReads => Set<TicketRead>();
     public DbSet<OutboundMail> Outbox => Set<OutboundMail>();
     public DbSet<MailgunToken> MailgunTokens => Set<MailgunToken>();

@@ -76,7 +76,7 @@ public interface IThreadLookup
     Task<IReadOnlyList<StoredMessageId>> FindByMessageIdsAsync(IReadOnlyCollection<string> messageIds, CancellationToken cancellationToken);
 
     /// <summary>
-    /// The id of ticket <paramref name="ticketNumber"/> if it exists and <paramref name="senderAddress"/> is its customer or
+    /// The id of ticket <paramref name="ticketNumber"/> if it exists and <paramref name="senderAddress"/> is its customer, one of its participants, or
     /// already sent mail into it; else null. Our own replies do not count: their From is our address, which anyone can forge.
     /// </summary>
     Task<long?> FindTicketWithParticipantAsync(long ticketNumber, string senderAddress, CancellationToken cancellationToken);

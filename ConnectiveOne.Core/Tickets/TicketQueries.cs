@@ -14,7 +14,20 @@ public sealed record AttachmentInfo(long Id, string FileName, string ContentType
 public sealed record TicketMessageView(long Id, string Direction, string From, string? FromName, string To, string? Cc, string Subject,
     string? MessageId, string? InReplyTo, DateTimeOffset? Date, DateTimeOffset ReceivedAt, string? Text, string? Html,
     bool HasRemoteImages, IReadOnlyList<string> Flags, string? ParseError, string? Delivery, string? DeliveryDetail,
-    long RawSize, IReadOnlyList<AttachmentInfo> Attachments);
+    long RawSize, IReadOnlyList<AttachmentInfo> Attachments)
+{
+    /// <summary>The operator who wrote an outbound message or note; null for mail that came in.</summary>
+    public MessageAuthor? Author { get; init; }
+
+    /// <summary>For mail that came in: the sender's role in the ticket ("Customer", "Cc", "ThirdParty"); null when the sender is none of them.</summary>
+    public string? FromRole { get; init; }
+}
+
+/// <summary>Who wrote a reply or note: the user's id and the name the team sees.</summary>
+public sealed record MessageAuthor(string Id, string DisplayName);
+
+/// <summary>Someone taking part in a ticket (API.md "Conversation"): the customer first, then the others as they joined.</summary>
+public sealed record ParticipantView(string Email, string? Name, string Role);
 
 /// <summary>
 /// A ticket with one page of its messages in the order they arrived (the last ones unless asked for older);
@@ -24,7 +37,11 @@ public sealed record TicketMessageView(long Id, string Direction, string From, s
 public sealed record TicketDetails(long Id, long Number, string Subject, string Status, Guid? BotId, string Customer,
     string? CustomerName, string? AssigneeId, int MessageCount, DateTimeOffset LastMessageAt, DateTimeOffset CreatedAt,
     Guid AddressId, IReadOnlyList<TicketMessageView> Messages, bool HasOlder = false, long? ContinuesTicketId = null,
-    long? ContinuedByTicketId = null);
+    long? ContinuedByTicketId = null)
+{
+    /// <summary>The customer and everyone else who took part (From/To/Cc of mail that came in, Cc added to replies).</summary>
+    public IReadOnlyList<ParticipantView> Participants { get; init; } = [];
+}
 
 /// <summary>Messages of a ticket, oldest first, and whether the ticket has messages before the first of them.</summary>
 public sealed record MessagePage(IReadOnlyList<TicketMessageView> Messages, bool HasOlder);
@@ -135,7 +152,7 @@ public sealed class TicketQueries(AppDbContext db)
             .AsSplitQuery()
             .ToListAsync(cancellationToken);
         var hasOlder = newestFirst.Count > limit;
-        return new MessagePage(newestFirst.Take(limit).Reverse().Select(ToView).ToList(), hasOlder);
+        return new MessagePage(await ViewsAsync(ticketId, newestFirst.Take(limit).Reverse().ToList(), cancellationToken), hasOlder);
     }
 
     /// <summary>
@@ -149,7 +166,7 @@ public sealed class TicketQueries(AppDbContext db)
         var messages = await db.Messages.AsNoTracking().Where(m => m.TicketId == ticketId && ids.Contains(m.Id))
             .OrderBy(m => m.ReceivedAt).ThenBy(m => m.Id)
             .Include(m => m.Attachments).AsSplitQuery().ToListAsync(cancellationToken);
-        return messages.Select(ToView).ToList();
+        return await ViewsAsync(ticketId, messages, cancellationToken);
     }
 
     /// <summary>The ticket without messages (a view refreshing its header); null when there is none.</summary>
@@ -163,7 +180,47 @@ public sealed class TicketQueries(AppDbContext db)
             .OrderByDescending(t => t.Id).Select(t => (long?)t.Id).FirstOrDefaultAsync(cancellationToken);
         return new TicketDetails(ticket.Id, ticket.Id, ticket.Subject, ticket.Status.ToString(), ticket.BotId,
             ticket.CustomerEmail, ticket.CustomerName, ticket.AssigneeId, ticket.MessageCount, ticket.LastMessageAt, ticket.CreatedAt,
-            ticket.AddressId, [], false, ticket.ContinuesTicketId, continuedBy);
+            ticket.AddressId, [], false, ticket.ContinuesTicketId, continuedBy)
+        {
+            Participants = await ParticipantsAsync(ticket.Id, ticket.CustomerEmail, ticket.CustomerName, cancellationToken),
+        };
+    }
+
+    /// <summary>The customer (when the ticket has a reply address) and then every other participant in the order they joined.</summary>
+    public async Task<IReadOnlyList<ParticipantView>> ParticipantsAsync(long ticketId, string customerEmail, string? customerName,
+        CancellationToken cancellationToken)
+    {
+        var others = await db.Participants.AsNoTracking().Where(p => p.TicketId == ticketId).OrderBy(p => p.AddedAt).ThenBy(p => p.Email)
+            .Select(p => new ParticipantView(p.Email, p.Name, p.Role.ToString())).ToListAsync(cancellationToken);
+        return customerEmail.Length == 0 ? others : [new ParticipantView(customerEmail, customerName, nameof(ParticipantRole.Customer)), .. others];
+    }
+
+    // The views with what a row alone does not say: each reply's author (one query for the page's users) and each
+    // incoming message's sender role (the ticket's customer and participants, two small indexed queries).
+    private async Task<IReadOnlyList<TicketMessageView>> ViewsAsync(long ticketId, IReadOnlyList<TicketMessage> messages, CancellationToken cancellationToken)
+    {
+        if (messages.Count == 0)
+            return [];
+        var authorIds = messages.Select(m => m.AuthorUserId).OfType<string>().Distinct().ToList();
+        var authors = authorIds.Count == 0 ? [] : await db.Users.AsNoTracking().Where(u => authorIds.Contains(u.Id))
+            .Select(u => new { u.Id, u.DisplayName, u.Email, u.UserName }).ToListAsync(cancellationToken);
+        var names = authors.ToDictionary(u => u.Id, u => new MessageAuthor(u.Id, !string.IsNullOrWhiteSpace(u.DisplayName) ? u.DisplayName : u.Email ?? u.UserName ?? u.Id));
+        Dictionary<string, string> roles = [];
+        if (messages.Any(m => m.Direction == MessageDirection.Inbound))
+        {
+            var customer = await db.Tickets.AsNoTracking().Where(t => t.Id == ticketId).Select(t => t.CustomerEmail).FirstOrDefaultAsync(cancellationToken);
+            roles = await db.Participants.AsNoTracking().Where(p => p.TicketId == ticketId)
+                .ToDictionaryAsync(p => p.Email, p => p.Role.ToString(), StringComparer.Ordinal, cancellationToken);
+            if (!string.IsNullOrEmpty(customer))
+                roles[customer] = nameof(ParticipantRole.Customer);
+        }
+        return messages.Select(m => ToView(m) with
+        {
+            Author = m.AuthorUserId is { } author
+                ? names.GetValueOrDefault(author) ?? new MessageAuthor(author, "A former user")
+                : null,
+            FromRole = m.Direction == MessageDirection.Inbound ? roles.GetValueOrDefault(m.FromAddress) : null,
+        }).ToList();
     }
 
     /// <summary>An attachment with its content; null when unknown.</summary>

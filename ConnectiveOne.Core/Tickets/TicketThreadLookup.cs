@@ -32,7 +32,9 @@ public sealed class TicketThreadLookup(AppDbContext db, Guid addressId) : IThrea
                         && (t.CustomerEmail == sender
                             // Only mail that came in counts: our replies carry the corporate address as From, and a
                             // customer spoofing that address must not be able to post into every ticket.
-                            || t.Messages.Any(m => m.Direction == MessageDirection.Inbound && m.FromAddress == sender)))
+                            || t.Messages.Any(m => m.Direction == MessageDirection.Inbound && m.FromAddress == sender)
+                            // Someone copied on the conversation (Cc of the customer's mail, or of a reply).
+                            || db.Participants.Any(p => p.TicketId == t.Id && p.Email == sender)))
             .Select(t => (long?)t.Id)
             .FirstOrDefault());
 

@@ -120,6 +120,9 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("SecurityStamp")
                         .HasColumnType("text");
 
+                    b.Property<string>("Signature")
+                        .HasColumnType("text");
+
                     b.Property<bool>("TwoFactorEnabled")
                         .HasColumnType("boolean");
 
@@ -148,6 +151,10 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<long>("CreatedAt")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("DisplayName")
+                        .HasMaxLength(200)
+                        .HasColumnType("text");
+
                     b.Property<string>("Domain")
                         .IsRequired()
                         .HasMaxLength(255)
@@ -172,12 +179,24 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("ForwardingTestToken")
                         .HasColumnType("text");
 
+                    b.Property<string>("FromFormat")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("text");
+
                     b.Property<long?>("LastReceivedAt")
                         .HasColumnType("bigint");
 
                     b.Property<string>("NormalizedEmail")
                         .IsRequired()
                         .HasMaxLength(254)
+                        .HasColumnType("text");
+
+                    b.Property<bool>("QuoteByDefault")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Signature")
+                        .HasMaxLength(4000)
                         .HasColumnType("text");
 
                     b.Property<string>("TechnicalAddress")
@@ -659,6 +678,40 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.ToTable("Messages");
                 });
 
+            modelBuilder.Entity("ConnectiveOne.Core.Tickets.TicketParticipant", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("AddedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Email")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("text");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(320)
+                        .HasColumnType("text");
+
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("text");
+
+                    b.Property<long>("TicketId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TicketId", "Email")
+                        .IsUnique();
+
+                    b.ToTable("TicketParticipants", (string)null);
+                });
+
             modelBuilder.Entity("ConnectiveOne.Core.Tickets.TicketRead", b =>
                 {
                     b.Property<string>("UserId")
@@ -927,6 +980,15 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                         .IsRequired();
 
                     b.Navigation("Ticket");
+                });
+
+            modelBuilder.Entity("ConnectiveOne.Core.Tickets.TicketParticipant", b =>
+                {
+                    b.HasOne("ConnectiveOne.Core.Tickets.Ticket", null)
+                        .WithMany()
+                        .HasForeignKey("TicketId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("ConnectiveOne.Core.Tickets.TicketRead", b =>

@@ -57,6 +57,14 @@ internal sealed class IntakeBatch
         _byDedupKey[(message.AddressId, message.DedupKey)] = message;
     }
 
+    private readonly HashSet<(long TicketId, string Email)> _participants = [];
+
+    /// <summary>Records a participant of a ticket; false when this batch added (or tried to add) it already.</summary>
+    public bool AddParticipant(long ticketId, string email) => _participants.Add((ticketId, email));
+
+    /// <summary>Whether this batch added <paramref name="email"/> as a participant of the ticket.</summary>
+    public bool HasParticipant(long ticketId, string email) => _participants.Contains((ticketId, email));
+
     public TicketMessage? FindDuplicate(Guid addressId, string dedupKey) => _byDedupKey.GetValueOrDefault((addressId, dedupKey));
 
     /// <summary>Tickets of this batch (new or changed) for the sender + subject rule, with their current activity time.</summary>
@@ -98,7 +106,9 @@ internal sealed class IntakeBatchThreadLookup(IThreadLookup database, IntakeBatc
                 && string.Equals(message.FromAddress, senderAddress, StringComparison.Ordinal))
                 return ticketId;
         }
-        return null;
+        // Someone this batch added to ticket N (in Cc of an earlier message) counts as well.
+        return batch.Find(ticketNumber) is { } known && known.AddressId == addressId && batch.HasParticipant(ticketNumber, senderAddress)
+            ? ticketNumber : null;
     }
 
     public async Task<RecentTicket?> FindRecentBySenderAndSubjectAsync(string senderAddress, string subjectKey, DateTimeOffset since, CancellationToken cancellationToken)

@@ -46,8 +46,9 @@ internal sealed class IntakeBatchWriter(IServiceScopeFactory scopes, TimeProvide
                     deliveries.AddRange(batch[i].AddressIds.Where(addresses.ContainsKey).Select(id => (id, f)));
             }
             var prefetch = await BatchThreadPrefetch.LoadAsync(rows, ThreadOptions, deliveries);
+            var corporate = await CorporateAmongPeopleAsync(rows, batch);
             var looked = Stopwatch.GetTimestamp();
-            state = new BatchState(db, rows, new IntakeBatch(), prefetch, addresses, stored, [], now);
+            state = new BatchState(db, rows, new IntakeBatch(), prefetch, addresses, stored, [], now) { Corporate = corporate };
             for (var i = 0; i < batch.Count; i++)
             {
                 var deliveriesOfItem = new List<DeliveryOutcome>(batch[i].AddressIds.Count);
@@ -143,6 +144,19 @@ internal sealed class IntakeBatchWriter(IServiceScopeFactory scopes, TimeProvide
         return new IntakeDelivery(o.AddressId, o.Kind, ticket.Id, message.Id);
     }
 
+    // Our corporate addresses never become participants (a reply copied to one would come straight back in); the
+    // preparer knows only those the mail was sent to, so one query per batch asks about the rest, and none when no
+    // message of the batch names anyone but its sender (most mail: the customer writing to one address).
+    private static async Task<HashSet<string>> CorporateAmongPeopleAsync(IntakeRows rows, IReadOnlyList<PendingIntake> batch)
+    {
+        // The message's own customer is asked about as a customer is (CustomerAddress.Choose), not again here.
+        var people = batch.SelectMany(p => p.Message.People.Where(a => a.Email != p.Message.CustomerAddress).Select(a => a.Email))
+            .Distinct(StringComparer.Ordinal).Cast<object>().ToList();
+        var found = await rows.SelectAsync<CorporateAddress>([nameof(CorporateAddress.NormalizedEmail)],
+            new IntakeRows.Where(nameof(CorporateAddress.NormalizedEmail), people));
+        return found.Select(r => (string)r[0]!).ToHashSet(StringComparer.Ordinal);
+    }
+
     // One query for the whole batch: which (address, dedup key) pairs are stored already.
     private static async Task<Dictionary<(Guid, string), (long MessageId, long TicketId)>> FindStoredAsync(IntakeRows rows,
         IReadOnlyList<PendingIntake> batch, List<Guid> addressIds)
@@ -175,6 +189,9 @@ internal sealed record BatchState(AppDbContext Db, IntakeRows Rows, IntakeBatch 
 {
     /// <summary>The SHA-256s whose content this batch has written (or found stored) already.</summary>
     public HashSet<string> Contents { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Corporate addresses among the people the batch's messages name: never participants.</summary>
+    public HashSet<string> Corporate { get; init; } = [];
 
     /// <summary>Stopwatch ticks spent in inserts while threading (for the Debug breakdown).</summary>
     public long InsertTicks { get; set; }

@@ -38,6 +38,7 @@ internal sealed class IntakeDeliveryWriter(int maxMessagesPerTicket, ILogger<Int
         var (ticket, created, reopened) = await PlaceInTicketAsync(m, decision, addressState, addressId, state);
         var message = NewMessage(m, ticket, addressId, flags, state.Now);
         await InsertMessageAsync(m, message, state);
+        await AddParticipantsAsync(m, ticket, state);
         state.Batch.AddMessage(message);
         return new DeliveryOutcome(addressId, IntakeOutcome.Stored, message, Created: created, Reopened: reopened, Rule: decision.Rule);
     }
@@ -187,6 +188,25 @@ internal sealed class IntakeDeliveryWriter(int maxMessagesPerTicket, ILogger<Int
             if (ResolveInlinePlaceholders(message))
                 await state.Rows.UpdateHtmlAsync(message);
         });
+    }
+
+    // Everyone the message names besides the ticket's customer joins the ticket (as Cc unless already there in
+    // another role). Nothing is written for mail that names only its customer, the common case.
+    private static async Task AddParticipantsAsync(PreparedMessage m, Ticket ticket, BatchState state)
+    {
+        foreach (var person in m.People)
+        {
+            if (person.Email == ticket.CustomerEmail || state.Corporate.Contains(person.Email) || !state.Batch.AddParticipant(ticket.Id, person.Email))
+                continue;
+            await TimedInsertAsync(state, () => state.Rows.InsertAsync(new TicketParticipant
+            {
+                TicketId = ticket.Id,
+                Email = person.Email,
+                Name = person.Name,
+                Role = ParticipantRole.Cc,
+                AddedAt = state.Now,
+            }));
+        }
     }
 
     // Inline images point at attachment ids, known only after the insert.

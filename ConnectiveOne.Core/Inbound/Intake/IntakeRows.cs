@@ -37,7 +37,8 @@ internal sealed class IntakeRows : IAsyncDisposable
     private readonly AppDbContext _db;
     private readonly DbConnection _connection;
     private readonly ISqlGenerationHelper _sql;
-    private readonly Statement _insertTicket, _insertMessage, _insertRaw, _insertAttachment, _insertContent, _insertRawFromFile, _insertContentFromFile;
+    private readonly Statement _insertTicket, _insertMessage, _insertRaw, _insertAttachment, _insertContent, _insertRawFromFile, _insertContentFromFile,
+        _insertParticipant;
     private readonly Statement _ticketActivity, _ticketReopened, _messageHtml, _addressSeen, _addressForwarding;
 
     public IntakeRows(AppDbContext db)
@@ -54,6 +55,9 @@ internal sealed class IntakeRows : IAsyncDisposable
         _insertContent = Statement.Insert(connection, sql, Entity<AttachmentContent>(), ifMissing: true);
         _insertRawFromFile = Statement.Insert(connection, sql, Entity<RawMessage>(), streamed: nameof(RawMessage.Bytes));
         _insertContentFromFile = Statement.Insert(connection, sql, Entity<AttachmentContent>(), ifMissing: true, streamed: nameof(AttachmentContent.Bytes));
+        // A participant already on the ticket (from an earlier batch or another node) keeps its row and role.
+        _insertParticipant = Statement.Insert(connection, sql, Entity<TicketParticipant>(), ifMissing: true,
+            conflictOn: [nameof(TicketParticipant.TicketId), nameof(TicketParticipant.Email)]);
         // The count is added to, not written: a reply or another node's mail may have counted since the batch read it.
         _ticketActivity = Statement.Update(connection, sql, Entity<Ticket>(), [nameof(Ticket.LastMessageAt)], addTo: nameof(Ticket.MessageCount));
         _ticketReopened = Statement.Update(connection, sql, Entity<Ticket>(), [nameof(Ticket.LastMessageAt), nameof(Ticket.Status)],
@@ -97,6 +101,9 @@ internal sealed class IntakeRows : IAsyncDisposable
     /// </summary>
     public Task InsertAsync(AttachmentContent content, SpoolFile? file = null) =>
         file is null ? _insertContent.ExecuteAsync(content, Transaction) : _insertContentFromFile.ExecuteAsync(content, Transaction, file);
+
+    /// <summary>Adds a participant to a ticket unless that address is on it already.</summary>
+    public Task InsertAsync(TicketParticipant participant) => _insertParticipant.ExecuteAsync(participant, Transaction);
 
     /// <summary>Adds <paramref name="added"/> messages to a changed ticket's count and writes its activity time, and its status when a reply reopened it.</summary>
     public Task UpdateAsync(Ticket ticket, bool reopened, int added) =>
@@ -209,7 +216,7 @@ internal sealed class IntakeRows : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (var statement in new[] { _insertTicket, _insertMessage, _insertRaw, _insertAttachment, _insertContent, _insertRawFromFile,
-                     _insertContentFromFile, _ticketActivity, _ticketReopened,
+                     _insertContentFromFile, _insertParticipant, _ticketActivity, _ticketReopened,
                      _messageHtml, _addressSeen, _addressForwarding })
             await statement.DisposeAsync();
     }
@@ -243,13 +250,14 @@ internal sealed class IntakeRows : IAsyncDisposable
 
         /// <summary>
         /// <c>INSERT INTO t (all stored columns but a generated key) VALUES (…) [RETURNING key]</c>; with
-        /// <paramref name="ifMissing"/>, <c>ON CONFLICT (key) DO NOTHING</c> (SQLite ≥ 3.24, PostgreSQL ≥ 9.5) for rows keyed by their content.
+        /// <paramref name="ifMissing"/>, <c>ON CONFLICT (key) DO NOTHING</c> (SQLite ≥ 3.24, PostgreSQL ≥ 9.5) for rows keyed by their content,
+        /// or <c>ON CONFLICT (<paramref name="conflictOn"/>)</c> for rows unique on those properties (a unique index must cover exactly them).
         /// With <paramref name="streamed"/> (a byte[] property of an entity without a generated key), that column's value is
         /// read from a file given to <see cref="ExecuteAsync(object, DbTransaction, SpoolFile)"/>; on SQLite it is inserted as
         /// <c>zeroblob(length)</c> and the statement returns the row's <c>rowid</c> to write the bytes into.
         /// </summary>
         public static Statement Insert(DbConnection connection, ISqlGenerationHelper sql, IEntityType entity, bool ifMissing = false,
-            string? streamed = null)
+            string[]? conflictOn = null, string? streamed = null)
         {
             var key = SingleKey(entity);
             var generated = key.ValueGenerated.HasFlag(ValueGenerated.OnAdd) && key.ClrType == typeof(long);
@@ -271,7 +279,11 @@ internal sealed class IntakeRows : IAsyncDisposable
                     : sql.GenerateParameterNamePlaceholder(c.Name)))
                 .Append(')');
             if (ifMissing)
-                text.Append(" ON CONFLICT (").Append(sql.DelimitIdentifier(key.GetColumnName())).Append(") DO NOTHING");
+            {
+                var unique = conflictOn?.Select(n => entity.FindProperty(n) ?? throw new InvalidOperationException($"{entity.DisplayName()}.{n} is not mapped."))
+                    ?? [key];
+                text.Append(" ON CONFLICT (").AppendJoin(", ", unique.Select(p => sql.DelimitIdentifier(p.GetColumnName()))).Append(") DO NOTHING");
+            }
             else if (generated)
                 text.Append(" RETURNING ").Append(sql.DelimitIdentifier(key.GetColumnName()));
             if (fromFile is { Sqlite: true })

@@ -130,6 +130,7 @@ public sealed class MessagePreparer(IOptions<ConnectiveOneOptions> options, Mess
                 FromName = Cut(from?.Name, 320),
                 CustomerAddress = customer?.Address.Trim().ToLowerInvariant() ?? "",
                 CustomerName = Cut(customer?.Name, 320),
+                People = ConversationAddresses.PeopleIn(message, a => CustomerAddress.IsOwn(a, _inboundDomain, ownAddresses)),
                 To = Cut(message.To.ToString(), MaxHeaderText) ?? "",
                 Cc = message.Cc.Count == 0 ? null : Cut(message.Cc.ToString(), MaxHeaderText),
                 Subject = Cut(message.Subject, 1000) ?? "",

@@ -50,6 +50,11 @@ public sealed class PreparedMessage : IDisposable
     /// </summary>
     public string CustomerAddress { get; init; } = "";
     public string? CustomerName { get; init; }
+    /// <summary>
+    /// The people of the message that could take part in its ticket (<see cref="ConversationAddresses.PeopleIn"/>): our own
+    /// addresses it was sent to and machines left out; the writer also leaves out the ticket's customer and other corporate addresses.
+    /// </summary>
+    public IReadOnlyList<NamedAddress> People { get; init; } = [];
     public string To { get; init; } = "";
     public string? Cc { get; init; }
     public string Subject { get; init; } = "";

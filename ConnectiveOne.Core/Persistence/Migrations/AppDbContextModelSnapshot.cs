@@ -115,6 +115,9 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                     b.Property<string>("SecurityStamp")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Signature")
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("TwoFactorEnabled")
                         .HasColumnType("INTEGER");
 
@@ -143,6 +146,10 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("DisplayName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Domain")
                         .IsRequired()
                         .HasMaxLength(255)
@@ -167,12 +174,24 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                     b.Property<string>("ForwardingTestToken")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("FromFormat")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("LastReceivedAt")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("NormalizedEmail")
                         .IsRequired()
                         .HasMaxLength(254)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("QuoteByDefault")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Signature")
+                        .HasMaxLength(4000)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("TechnicalAddress")
@@ -648,6 +667,40 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                     b.ToTable("Messages");
                 });
 
+            modelBuilder.Entity("ConnectiveOne.Core.Tickets.TicketParticipant", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("AddedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Email")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("TicketId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TicketId", "Email")
+                        .IsUnique();
+
+                    b.ToTable("TicketParticipants", (string)null);
+                });
+
             modelBuilder.Entity("ConnectiveOne.Core.Tickets.TicketRead", b =>
                 {
                     b.Property<string>("UserId")
@@ -910,6 +963,15 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                         .IsRequired();
 
                     b.Navigation("Ticket");
+                });
+
+            modelBuilder.Entity("ConnectiveOne.Core.Tickets.TicketParticipant", b =>
+                {
+                    b.HasOne("ConnectiveOne.Core.Tickets.Ticket", null)
+                        .WithMany()
+                        .HasForeignKey("TicketId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("ConnectiveOne.Core.Tickets.TicketRead", b =>
