@@ -116,6 +116,7 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Rel
                 await db.InsertIfMissingAsync(content, ct);
             db.Messages.Add(reply);
             await db.SaveChangesAsync(ct);
+            await Search.SearchIndex.AddAsync(db, reply, ct);
             await db.CountMessageAsync(ticket.Id, lastMessageAt: now, ct);
             db.RawMessages.Add(new RawMessage { MessageId = reply.Id, Bytes = bytes });
             db.Outbox.Add(new OutboundMail

@@ -84,6 +84,8 @@ public static class SearchQueryParser
         if (query.Positive.Any() && !query.Positive.Any(t => t.Indexed))
             return SearchParse.Fail($"Search for at least one word of {SearchTerm.IndexedLength} or more characters; "
                 + $"“{query.Positive.First().Text}” alone is too short.");
+        if (query.Negative.FirstOrDefault(t => !t.Indexed) is { } shortNegative)
+            return SearchParse.Fail($"“-{shortNegative.Text}” is too short to leave out: use at least {SearchTerm.IndexedLength} characters.");
         if (query.Before is { } before && query.After is { } after && after >= before.AddDays(-1))
             return SearchParse.Fail($"No day is after {after:yyyy-MM-dd} and before {before:yyyy-MM-dd}.");
         return new SearchParse(query, null);

@@ -88,6 +88,7 @@ public class SearchQueryParserTests
     [InlineData("the and of", "only common words")]
     [InlineData("ab", "too short")]
     [InlineData("ab is:open", "too short")]
+    [InlineData("invoice -ab", "too short to leave out")]
     [InlineData("from:", "needs something after it")]
     [InlineData("has:pictures", "has:attachment")]
     [InlineData("is:closed", "use is:open, is:pending")]

@@ -186,6 +186,7 @@ internal sealed class IntakeDeliveryWriter(int maxMessagesPerTicket, ILogger<Int
             await state.Rows.InsertAsync(message);
             if (ResolveInlinePlaceholders(message))
                 await state.Rows.UpdateHtmlAsync(message);
+            await state.Rows.IndexAsync(message, m.SearchBody);
         });
     }
 

@@ -5,6 +5,7 @@ using System.Text;
 using ConnectiveOne.Core.Addresses;
 using ConnectiveOne.Core.Bots;
 using ConnectiveOne.Core.Persistence;
+using ConnectiveOne.Core.Search;
 using ConnectiveOne.Core.Tickets;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -35,6 +36,7 @@ internal sealed class IntakeRows : IAsyncDisposable
     private readonly ISqlGenerationHelper _sql;
     private readonly Statement _insertTicket, _insertMessage, _insertRaw, _insertAttachment, _insertContent;
     private readonly Statement _ticketActivity, _ticketReopened, _messageHtml, _addressSeen, _addressForwarding;
+    private readonly SearchIndex.SearchRows _searchRows;
 
     public IntakeRows(AppDbContext db)
     {
@@ -56,6 +58,7 @@ internal sealed class IntakeRows : IAsyncDisposable
         _addressSeen = Statement.Update(connection, sql, Entity<CorporateAddress>(), [nameof(CorporateAddress.LastReceivedAt)]);
         _addressForwarding = Statement.Update(connection, sql, Entity<CorporateAddress>(), [nameof(CorporateAddress.LastReceivedAt),
             nameof(CorporateAddress.Forwarding), nameof(CorporateAddress.ForwardingDetail), nameof(CorporateAddress.ForwardingTestToken)]);
+        _searchRows = new SearchIndex.SearchRows(connection);
     }
 
     private DbTransaction Transaction => _db.Database.CurrentTransaction?.GetDbTransaction()
@@ -81,6 +84,13 @@ internal sealed class IntakeRows : IAsyncDisposable
             attachment.Id = await _insertAttachment.ExecuteAsync(attachment, transaction);
         }
     }
+
+    /// <summary>
+    /// Writes the message's search index row in the batch's transaction, so it is found as soon as it is committed;
+    /// <paramref name="body"/> is the indexed body made while preparing (null: made from the message).
+    /// </summary>
+    public Task IndexAsync(TicketMessage message, string? body) =>
+        _searchRows.InsertAsync(SearchDocument.For(message, body), Transaction, CancellationToken.None);
 
     /// <summary>Inserts attachment content unless a row with its SHA-256 is there already (stored earlier, or by another message).</summary>
     public Task InsertAsync(AttachmentContent content) => _insertContent.ExecuteAsync(content, Transaction);
@@ -198,6 +208,7 @@ internal sealed class IntakeRows : IAsyncDisposable
         foreach (var statement in new[] { _insertTicket, _insertMessage, _insertRaw, _insertAttachment, _insertContent, _ticketActivity, _ticketReopened,
                      _messageHtml, _addressSeen, _addressForwarding })
             await statement.DisposeAsync();
+        await _searchRows.DisposeAsync();
     }
 
     /// <summary>One prepared statement: the command, and for each parameter the property whose value it carries.</summary>

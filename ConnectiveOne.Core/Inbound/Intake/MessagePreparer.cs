@@ -120,6 +120,7 @@ public sealed class MessagePreparer(IOptions<ConnectiveOneOptions> options)
             Text = textBody,
             Html = html?.Html,
             HasRemoteImages = html?.HasRemoteImages ?? false,
+            SearchBody = Search.SearchDocument.BodyOf(textBody, html?.Html),
             Flags = (MessageFlags)(int)classification.Flags,
             FlagReasons = classification.Reasons,
             Attachments = stored,
