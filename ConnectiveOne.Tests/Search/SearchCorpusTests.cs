@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -5,6 +6,7 @@ using ConnectiveOne.Core.Persistence;
 using ConnectiveOne.Tests.TestSupport;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using MimeKit;
 
 namespace ConnectiveOne.Tests.Search;
@@ -217,6 +219,75 @@ public sealed class SearchCorpusTests(SearchCorpusFixture corpus) : IClassFixtur
         var (status, body) = await corpus.SearchAsync(new string('a', 10_000));
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains("at most 500 characters", body.GetProperty("title").GetString());
+    }
+
+    /// <summary>
+    /// A database as today's main left it (no index tables) gets the index built by the next start, once; the
+    /// <c>reindex</c> command of the executable rebuilds it; both find exactly what fresh intake found.
+    /// </summary>
+    [Fact]
+    public async Task An_existing_database_is_indexed_once_at_start_and_by_reindex_with_the_same_results()
+    {
+        var queries = Queries.Select(row => (string)row[0]).ToList();
+        var fresh = new List<List<long>>();
+        foreach (var query in queries)
+            fresh.Add(await IdsAsync(query));
+        var migrator = corpus.Inbound.App.Services.GetServices<IHostedService>().Single(s => s.GetType().Name == "DatabaseMigrator");
+
+        await DropIndexAsync();
+        await migrator.StartAsync(CancellationToken.None); // what the next start of the app does
+        await AssertSameAsync(queries, fresh);
+
+        // Built once: a current index is not rebuilt at start (a row taken out stays out) ...
+        await corpus.ReadAsync(db => db.Database.ExecuteSqlRawAsync(TestDatabase.IsPostgres
+            ? "DELETE FROM \"SearchIndex\" WHERE \"MessageId\" IN (SELECT \"Id\" FROM \"Messages\" WHERE \"TicketId\" = {0})"
+            : "DELETE FROM \"SearchIndex\" WHERE rowid IN (SELECT \"Id\" FROM \"Messages\" WHERE \"TicketId\" = {0})", corpus.Tickets["hare"]));
+        await migrator.StartAsync(CancellationToken.None);
+        Assert.Empty(await IdsAsync("tortoise"));
+
+        // ... and the reindex command rebuilds everything, also on a database without the index at all.
+        await DropIndexAsync();
+        var output = await ReindexAsync();
+        Assert.Contains("Search index: rebuilt for", output);
+        await AssertSameAsync(queries, fresh);
+    }
+
+    private async Task AssertSameAsync(List<string> queries, List<List<long>> expected)
+    {
+        for (var i = 0; i < queries.Count; i++)
+            Assert.True(expected[i].Order().SequenceEqual((await IdsAsync(queries[i])).Order()), $"{queries[i]} differs after the rebuild");
+    }
+
+    private Task DropIndexAsync() => corpus.ReadAsync(async db =>
+    {
+        if (!TestDatabase.IsPostgres)
+            await db.Database.ExecuteSqlRawAsync("DROP TRIGGER \"SearchIndex_MessageDeleted\"");
+        await db.Database.ExecuteSqlRawAsync("DROP TABLE \"SearchIndex\"");
+        return await db.Database.ExecuteSqlRawAsync("DROP TABLE \"SearchIndexState\"");
+    });
+
+    // `dotnet ConnectiveOne.Console.dll reindex` on the app's data folder and database, while the app runs.
+    private async Task<string> ReindexAsync()
+    {
+        var app = corpus.Inbound.App;
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "ConnectiveOne.Console.dll"), "reindex"])
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["ConnectiveOne__DataDirectory"] = app.DataDirectory;
+        foreach (var (key, value) in app.Database.Settings)
+            start.Environment[key.Replace(":", "__")] = value;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        var output = await stdout + await stderr;
+        Assert.True(process.ExitCode == 0, $"reindex exited with {process.ExitCode}: {output}");
+        return output;
     }
 
     private async Task<List<long>> IdsAsync(string query)
