@@ -136,6 +136,9 @@ public sealed class InboxEffects(IServiceScopeFactory scopes, TicketCounts count
                         : [.. await scope.ServiceProvider.GetRequiredService<TicketReads>().UnreadAsync(userId, page.Items)];
                 }
                 store.Dispatch(new InboxLoaded(state.Filter, state.Page, [.. page.Items], page.Total, unread));
+                // A search that could not be read lists nothing and says what is wrong with it, in words.
+                if (page.SearchError is { } searchError)
+                    store.Dispatch(new InboxLoadFailed(searchError));
             }
         }
         catch (Exception ex)
