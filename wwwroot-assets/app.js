@@ -6,7 +6,7 @@ window.connectiveOne = {
   markInteractive() {
     document.body.dataset.interactive = 'true';
   },
-  // Inbox keys: j/k move, Enter opens, r replies, Esc goes back. Ignored while typing in a field.
+  // Inbox keys: / searches, j/k move, Enter opens, r replies, Esc goes back. Ignored while typing in a field.
   inboxKeys(dotnet) {
     const handler = (e) => {
       const t = e.target;
@@ -21,6 +21,14 @@ window.connectiveOne = {
       }
       // Enter on a button, link or menu item is that control's own (the account menu opens with it).
       if (e.key === 'Enter' && t && t.closest && t.closest('a, button, [role="menuitem"]')) return;
+      if (e.key === '/') {
+        const box = document.querySelector('input[data-testid="inbox-search"], [data-testid="inbox-search"] input');
+        if (box) {
+          e.preventDefault();
+          box.focus();
+        }
+        return;
+      }
       if (['j', 'k', 'Enter', 'r', 'Escape'].includes(e.key)) {
         e.preventDefault();
         dotnet.invokeMethodAsync('OnInboxKey', e.key);

@@ -46,6 +46,7 @@ public sealed class TicketCommands(AppDbContext db, ChangeNotifier notifier, Tim
         {
             db.Messages.Add(note);
             await db.SaveChangesAsync(ct);
+            await Search.SearchIndex.AddAsync(db, note, ct);
             await db.CountMessageAsync(ticket.Id, lastMessageAt: null, ct);
             await transaction.CommitAsync(ct);
         }

@@ -125,7 +125,7 @@ public sealed class InboxEffects(IServiceScopeFactory scopes, TicketCounts count
                 var state = store.Select<InboxState>();
                 var userId = await UserIdAsync(store);
                 var filter = new TicketFilter(state.Filter.BotId, state.Filter.Status, state.Filter.Query,
-                    state.Filter.Mine ? userId ?? "-" : null, RoutedOnly: true);
+                    state.Filter.Mine ? userId ?? "-" : null, RoutedOnly: true, UserId: userId);
                 var page = await list.ListAsync(filter, state.Page, InboxState.PageSize, Interlocked.Read(ref _atLeast));
                 ImmutableHashSet<long>? unread = null;
                 if (Interlocked.Exchange(ref _unreadPending, 0) == 1)
@@ -136,6 +136,9 @@ public sealed class InboxEffects(IServiceScopeFactory scopes, TicketCounts count
                         : [.. await scope.ServiceProvider.GetRequiredService<TicketReads>().UnreadAsync(userId, page.Items)];
                 }
                 store.Dispatch(new InboxLoaded(state.Filter, state.Page, [.. page.Items], page.Total, unread));
+                // A search that could not be read lists nothing and says what is wrong with it, in words.
+                if (page.SearchError is { } searchError)
+                    store.Dispatch(new InboxLoadFailed(searchError));
             }
         }
         catch (Exception ex)

@@ -5,6 +5,7 @@ using System.Text;
 using ConnectiveOne.Core.Addresses;
 using ConnectiveOne.Core.Bots;
 using ConnectiveOne.Core.Persistence;
+using ConnectiveOne.Core.Search;
 using ConnectiveOne.Core.Tickets;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -40,6 +41,7 @@ internal sealed class IntakeRows : IAsyncDisposable
     private readonly Statement _insertTicket, _insertMessage, _insertRaw, _insertAttachment, _insertContent, _insertRawFromFile, _insertContentFromFile,
         _insertParticipant;
     private readonly Statement _ticketActivity, _ticketReopened, _messageHtml, _addressSeen, _addressForwarding;
+    private readonly SearchIndex.SearchRows _searchRows;
 
     public IntakeRows(AppDbContext db)
     {
@@ -66,6 +68,7 @@ internal sealed class IntakeRows : IAsyncDisposable
         _addressSeen = Statement.Update(connection, sql, Entity<CorporateAddress>(), [nameof(CorporateAddress.LastReceivedAt)]);
         _addressForwarding = Statement.Update(connection, sql, Entity<CorporateAddress>(), [nameof(CorporateAddress.LastReceivedAt),
             nameof(CorporateAddress.Forwarding), nameof(CorporateAddress.ForwardingDetail), nameof(CorporateAddress.ForwardingTestToken)]);
+        _searchRows = new SearchIndex.SearchRows(connection);
     }
 
     private DbTransaction Transaction => _db.Database.CurrentTransaction?.GetDbTransaction()
@@ -104,6 +107,13 @@ internal sealed class IntakeRows : IAsyncDisposable
 
     /// <summary>Adds a participant to a ticket unless that address is on it already.</summary>
     public Task InsertAsync(TicketParticipant participant) => _insertParticipant.ExecuteAsync(participant, Transaction);
+
+    /// <summary>
+    /// Writes the message's search index row in the batch's transaction, so it is found as soon as it is committed;
+    /// <paramref name="body"/> is the indexed body made while preparing (null: made from the message).
+    /// </summary>
+    public Task IndexAsync(TicketMessage message, string? body) =>
+        _searchRows.InsertAsync(SearchDocument.For(message, body), Transaction, CancellationToken.None);
 
     /// <summary>Adds <paramref name="added"/> messages to a changed ticket's count and writes its activity time, and its status when a reply reopened it.</summary>
     public Task UpdateAsync(Ticket ticket, bool reopened, int added) =>
@@ -219,6 +229,7 @@ internal sealed class IntakeRows : IAsyncDisposable
                      _insertContentFromFile, _insertParticipant, _ticketActivity, _ticketReopened,
                      _messageHtml, _addressSeen, _addressForwarding })
             await statement.DisposeAsync();
+        await _searchRows.DisposeAsync();
     }
 
     /// <summary>One prepared statement: the command, and for each parameter the property whose value it carries.</summary>

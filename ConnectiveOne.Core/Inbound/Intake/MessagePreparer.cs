@@ -140,6 +140,7 @@ public sealed class MessagePreparer(IOptions<ConnectiveOneOptions> options, Mess
                 Text = textBody,
                 Html = html?.Html,
                 HasRemoteImages = html?.HasRemoteImages ?? false,
+                SearchBody = Search.SearchDocument.BodyOf(textBody, html?.Html),
                 Flags = (MessageFlags)(int)classification.Flags,
                 FlagReasons = classification.Reasons,
                 Attachments = stored,
