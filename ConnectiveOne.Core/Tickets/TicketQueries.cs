@@ -14,7 +14,11 @@ public sealed record AttachmentInfo(long Id, string FileName, string ContentType
 public sealed record TicketMessageView(long Id, string Direction, string From, string? FromName, string To, string? Cc, string Subject,
     string? MessageId, string? InReplyTo, DateTimeOffset? Date, DateTimeOffset ReceivedAt, string? Text, string? Html,
     bool HasRemoteImages, IReadOnlyList<string> Flags, string? ParseError, string? Delivery, string? DeliveryDetail,
-    long RawSize, IReadOnlyList<AttachmentInfo> Attachments);
+    long RawSize, IReadOnlyList<AttachmentInfo> Attachments)
+{
+    /// <summary>For a Bounced reply: the recipient(s) the bounce names (API.md "Conversation": <c>bouncedRecipient</c>).</summary>
+    public string? BouncedRecipient { get; init; }
+}
 
 /// <summary>
 /// A ticket with one page of its messages in the order they arrived (the last ones unless asked for older);
@@ -190,7 +194,10 @@ public sealed class TicketQueries(AppDbContext db)
         m.Id, m.Direction.ToString(), m.FromAddress, m.FromName, m.To, m.Cc, m.Subject, m.MessageIdHeader, m.InReplyTo, m.Date,
         m.ReceivedAt, m.Text, m.Html, m.HasRemoteImages, FlagNames(m.Flags), m.ParseError, m.Delivery?.ToString(), m.DeliveryDetail,
         m.RawSize,
-        m.Attachments.OrderBy(a => a.Id).Select(a => new AttachmentInfo(a.Id, a.FileName, a.ContentType, a.Size, a.Sha256, a.ContentId, a.IsInline)).ToList());
+        m.Attachments.OrderBy(a => a.Id).Select(a => new AttachmentInfo(a.Id, a.FileName, a.ContentType, a.Size, a.Sha256, a.ContentId, a.IsInline)).ToList())
+    {
+        BouncedRecipient = m.BouncedRecipient,
+    };
 
     /// <summary>The set flags by name, e.g. ["AutoReply", "Loop"].</summary>
     public static IReadOnlyList<string> FlagNames(MessageFlags flags) =>

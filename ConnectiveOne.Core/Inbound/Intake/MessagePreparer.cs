@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using ConnectiveOne.Core.Inbound.Bounces;
 using ConnectiveOne.Core.Threading;
 using ConnectiveOne.Core.Tickets;
 using Microsoft.Extensions.Options;
@@ -122,10 +123,25 @@ public sealed class MessagePreparer(IOptions<ConnectiveOneOptions> options)
             HasRemoteImages = html?.HasRemoteImages ?? false,
             Flags = (MessageFlags)(int)classification.Flags,
             FlagReasons = classification.Reasons,
+            Bounce = classification.Has(AutomaticMailFlags.Bounce) ? ReadBounce(message) : null,
             Attachments = stored,
             ForwardingTestHeaders = message.Headers.Where(h => h.Field.Equals(ForwardingTestHeader, StringComparison.OrdinalIgnoreCase))
                 .Select(h => (h.Value ?? "").Trim()).ToList(),
         };
+    }
+
+    // A report we cannot read is still a bounce: it goes the way bounces always went (stored, flagged), so a failure
+    // here never costs the message.
+    private static BounceReport? ReadBounce(MimeMessage message)
+    {
+        try
+        {
+            return BounceParser.Parse(message) is { OriginalMessageIds.Count: > 0 } report ? report : null;
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException or NotSupportedException or DecoderFallbackException)
+        {
+            return null;
+        }
     }
 
     private static PreparedAttachment? Decode(MimeEntity entity, int index)
