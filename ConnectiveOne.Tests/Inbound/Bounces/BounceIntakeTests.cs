@@ -149,6 +149,52 @@ public sealed partial class BounceIntakeTests(ITestOutputHelper output)
         Assert.True(await CountAsync(app, db => db.Tickets.CountAsync()) > ticketsBefore);
     }
 
+    [Fact]
+    public async Task A_relays_later_bounce_of_an_accepted_reply_marks_it_and_tells_its_author()
+    {
+        await using var relay = await CaptureRelay.StartAsync();
+        await using var inbound = new InboundApp(Settings(relay));
+        var app = inbound.App;
+        var address = await MailSeed.AddressAsync(app, "support@acme.test", DomainStatus.Failed, ForwardingStatus.Confirmed);
+        var (ticket, _) = await MailSeed.TicketAsync(app, address);
+        var events = new List<Core.Events.ChangeEvent>();
+        using var subscription = app.Services.GetRequiredService<Core.Events.ChangeNotifier>().Subscribe(e =>
+        {
+            lock (events)
+                events.Add(e);
+        });
+        long reply;
+        await using (var scope = app.Services.CreateAsyncScope())
+            reply = (await scope.ServiceProvider.GetRequiredService<ReplyService>().QueueReplyAsync(ticket.Id, "Fixed.", [], "author-1")).MessageId!.Value;
+        var accepted = (await relay.WaitForAsync()).Single(); // the relay said 250
+        await MailSeed.WaitForAsync(app, db => db.Messages.AsNoTracking().FirstOrDefaultAsync(m => m.Id == reply), m => m.Delivery == DeliveryState.Sent);
+
+        // Later the relay's next hop refuses it: a Postfix DSN to our envelope sender, with the headers it accepted.
+        var headers = Bytes.GetString(accepted.Bytes);
+        headers = headers[..BlankLine().Match(headers).Index];
+        var dsn = $"From: MAILER-DAEMON@relay.example (Mail Delivery System)\r\nTo: {accepted.EnvelopeFrom}\r\nSubject: Undelivered Mail Returned to Sender\r\n" +
+                  "Message-ID: <relay-dsn-1@relay.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\r\n\r\n" +
+                  "--b1\r\nContent-Type: text/plain\r\n\r\n<carol@customer.example>: host mx.customer.example said: 550 5.1.1 <carol@customer.example>: Recipient address rejected\r\n\r\n" +
+                  "--b1\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; relay.example\r\n\r\nFinal-Recipient: rfc822; carol@customer.example\r\n" +
+                  "Action: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 <carol@customer.example>: Recipient address rejected\r\n\r\n" +
+                  $"--b1\r\nContent-Type: text/rfc822-headers\r\n\r\n{headers}\r\n\r\n--b1--\r\n";
+        Assert.StartsWith("250", await RawSmtp.SendAsync(await inbound.SmtpEndpointAsync(), "", accepted.EnvelopeFrom, Bytes.GetBytes(dsn)));
+
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var message = await scope.ServiceProvider.GetRequiredService<AppDbContext>().Messages.AsNoTracking().SingleAsync(m => m.Id == reply);
+            Assert.Equal((DeliveryState.Bounced, "The mailbox does not exist (5.1.1): 550 5.1.1 <carol@customer.example>: Recipient address rejected", "carol@customer.example"),
+                (message.Delivery, message.DeliveryDetail, message.BouncedRecipient));
+        }
+        // deliveryStatusChanged for the reply: open pages reload it; the bell notifies its author only.
+        await MailSeed.WaitForAsync(app, _ => Task.FromResult<object?>(events), _ =>
+        {
+            lock (events)
+                return events.Any(e => e.Kind == Core.Events.ChangeKind.DeliveryStatusChanged && e.Id == reply.ToString() && e.ForUserId == "author-1"
+                    && e.Summary!.Contains("bounced", StringComparison.Ordinal));
+        });
+    }
+
     /// <summary>SMTP carries lines ending CRLF: the corpus' LF-only and CR-only files are sent as a server would relay them.</summary>
     private static byte[] Crlf(byte[] raw) => Bytes.GetBytes(LineEnd().Replace(Bytes.GetString(raw), "\r\n"));
 
