@@ -30,6 +30,12 @@ public sealed record ChangeEvent(ChangeKind Kind, string Id, string? Summary = n
     /// </summary>
     public bool FromOtherNode { get; init; }
 
+    /// <summary>
+    /// The one user its notification is for (e.g. the author of a reply that bounced); null when it is for everyone.
+    /// Pages still follow the change either way.
+    /// </summary>
+    public string? ForUserId { get; init; }
+
     /// <summary>The event name used on the live hub, e.g. <c>ticketCreated</c>.</summary>
     public string WireName => char.ToLowerInvariant(Kind.ToString()[0]) + Kind.ToString()[1..];
 }

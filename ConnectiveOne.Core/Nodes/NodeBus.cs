@@ -28,7 +28,7 @@ public sealed class NodeBus(IOptions<ConnectiveOneOptions> options, NodeIdentity
     private static readonly RedisChannel PresenceChannel = RedisChannel.Literal(ChannelPrefix + ":presence");
 
     // MessageId is last and optional, so a node still running the previous version reads it as absent.
-    private sealed record EventMessage(string Node, ChangeKind Kind, string Id, string? Summary, DateTimeOffset At, long? MessageId = null);
+    private sealed record EventMessage(string Node, ChangeKind Kind, string Id, string? Summary, DateTimeOffset At, long? MessageId = null, string? ForUserId = null);
 
     private sealed record PresenceMessage(string Node, PresenceNote Note);
 
@@ -84,7 +84,7 @@ public sealed class NodeBus(IOptions<ConnectiveOneOptions> options, NodeIdentity
         try
         {
             await subscriber.SubscribeAsync(EventsChannel, (_, value) => Receive<EventMessage>(value, m =>
-                notifier.DeliverFromOtherNode(new ChangeEvent(m.Kind, m.Id, m.Summary) { At = m.At, MessageId = m.MessageId })));
+                notifier.DeliverFromOtherNode(new ChangeEvent(m.Kind, m.Id, m.Summary) { At = m.At, MessageId = m.MessageId, ForUserId = m.ForUserId })));
             await subscriber.SubscribeAsync(PresenceChannel, (_, value) => Receive<PresenceMessage>(value, m =>
                 presence.ApplyFromOtherNode(m.Note)));
         }
@@ -93,7 +93,7 @@ public sealed class NodeBus(IOptions<ConnectiveOneOptions> options, NodeIdentity
             logger.LogWarning(e, "Subscribing to Redis failed; it is retried when the connection comes back");
         }
         notifier.PublishedHere += change =>
-            Send(EventsChannel, new EventMessage(node.Instance, change.Kind, change.Id, change.Summary, change.At, change.MessageId));
+            Send(EventsChannel, new EventMessage(node.Instance, change.Kind, change.Id, change.Summary, change.At, change.MessageId, change.ForUserId));
         presence.ChangedHere += note => Send(PresenceChannel, new PresenceMessage(node.Instance, note));
         logger.LogInformation("Node {Node} shares live events through Redis ({Connected})", node.Name,
             _redis.IsConnected ? "connected" : "not reachable yet; retrying");

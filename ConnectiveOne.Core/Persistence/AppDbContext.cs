@@ -30,6 +30,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<TicketRead> TicketReads => Set<TicketRead>();
     public DbSet<OutboundMail> Outbox => Set<OutboundMail>();
     public DbSet<MailgunToken> MailgunTokens => Set<MailgunToken>();
+    public DbSet<Inbound.Bounces.DeliveryReport> DeliveryReports => Set<Inbound.Bounces.DeliveryReport>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -37,6 +37,7 @@ internal sealed class TicketMessageConfiguration : IEntityTypeConfiguration<Tick
         message.Property(m => m.Delivery).HasConversion<string>().HasMaxLength(16);
         message.Property(m => m.DedupKey).HasMaxLength(1000);
         message.Property(m => m.FromAddress).HasMaxLength(320);
+        message.Property(m => m.BouncedRecipient).HasMaxLength(1000);
         // One message per (address, Message-ID or content hash): duplicates from retries, or from SMTP and a
         // webhook at once, are refused by the database itself.
         message.HasIndex(m => new { m.AddressId, m.DedupKey }).IsUnique();

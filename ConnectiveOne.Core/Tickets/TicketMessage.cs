@@ -2,7 +2,14 @@ namespace ConnectiveOne.Core.Tickets;
 
 public enum MessageDirection { Inbound, Outbound, Note }
 
-public enum DeliveryState { Queued, Sent, Failed }
+public enum DeliveryState
+{
+    Queued,
+    Sent,
+    Failed,
+    /// <summary>Accepted by the relay, then returned by a bounce (see <see cref="TicketMessage.BouncedRecipient"/>).</summary>
+    Bounced,
+}
 
 /// <summary>What intake recognised about a message; automatic mail never triggers mail.</summary>
 [Flags]
@@ -62,6 +69,9 @@ public sealed class TicketMessage
     /// <summary>For outbound mail: where delivery stands, with the relay's words.</summary>
     public DeliveryState? Delivery { get; set; }
     public string? DeliveryDetail { get; set; }
+
+    /// <summary>For a <see cref="DeliveryState.Bounced"/> message: the recipient(s) the bounce names, comma-separated.</summary>
+    public string? BouncedRecipient { get; set; }
 
     /// <summary>The operator who wrote an outbound message or note.</summary>
     public string? AuthorUserId { get; set; }

@@ -23,6 +23,9 @@ public sealed record TicketMessageView(long Id, string Direction, string From, s
     /// <summary>The operator who wrote an outbound message or note; null for mail that came in.</summary>
     public MessageAuthor? Author { get; init; }
 
+    /// <summary>For a Bounced reply: the recipient(s) the bounce names (API.md "Conversation": <c>bouncedRecipient</c>).</summary>
+    public string? BouncedRecipient { get; init; }
+
     /// <summary>For mail that came in: the sender's role in the ticket ("Customer", "Cc", "ThirdParty"); null when the sender is none of them.</summary>
     public string? FromRole { get; init; }
 }
@@ -350,7 +353,10 @@ public sealed class TicketQueries(AppDbContext db)
         m.Id, m.Direction.ToString(), m.FromAddress, m.FromName, m.To, m.Cc, m.Subject, m.MessageIdHeader, m.InReplyTo, m.Date,
         m.ReceivedAt, m.Text, m.Html, m.HasRemoteImages, FlagNames(m.Flags), m.ParseError, m.Delivery?.ToString(), m.DeliveryDetail,
         m.RawSize,
-        m.Attachments.OrderBy(a => a.Id).Select(a => new AttachmentInfo(a.Id, a.FileName, a.ContentType, a.Size, a.Sha256, a.ContentId, a.IsInline)).ToList());
+        m.Attachments.OrderBy(a => a.Id).Select(a => new AttachmentInfo(a.Id, a.FileName, a.ContentType, a.Size, a.Sha256, a.ContentId, a.IsInline)).ToList())
+    {
+        BouncedRecipient = m.BouncedRecipient,
+    };
 
     /// <summary>The set flags by name, e.g. ["AutoReply", "Loop"].</summary>
     public static IReadOnlyList<string> FlagNames(MessageFlags flags) =>

@@ -327,6 +327,70 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.ToTable("Domains");
                 });
 
+            modelBuilder.Entity("ConnectiveOne.Core.Inbound.Bounces.DeliveryReport", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("text");
+
+                    b.Property<Guid>("AddressId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("DedupKey")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("text");
+
+                    b.Property<string>("Diagnostic")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("text");
+
+                    b.Property<string>("FromAddress")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("text");
+
+                    b.Property<long>("MessageId")
+                        .HasColumnType("bigint");
+
+                    b.Property<byte[]>("Raw")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<long>("ReceivedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Recipient")
+                        .HasMaxLength(1000)
+                        .HasColumnType("text");
+
+                    b.Property<string>("Status")
+                        .HasMaxLength(16)
+                        .HasColumnType("text");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MessageId");
+
+                    b.HasIndex("AddressId", "DedupKey")
+                        .IsUnique();
+
+                    b.ToTable("DeliveryReports", (string)null);
+                });
+
             modelBuilder.Entity("ConnectiveOne.Core.Inbound.Intake.MailgunToken", b =>
                 {
                     b.Property<string>("Token")
@@ -590,6 +654,10 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                         .HasColumnType("uuid");
 
                     b.Property<string>("AuthorUserId")
+                        .HasColumnType("text");
+
+                    b.Property<string>("BouncedRecipient")
+                        .HasMaxLength(1000)
                         .HasColumnType("text");
 
                     b.Property<string>("Cc")
@@ -916,6 +984,15 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.HasOne("ConnectiveOne.Core.Dns.MailDomain", null)
                         .WithMany("DkimKeys")
                         .HasForeignKey("DomainName")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ConnectiveOne.Core.Inbound.Bounces.DeliveryReport", b =>
+                {
+                    b.HasOne("ConnectiveOne.Core.Tickets.TicketMessage", null)
+                        .WithMany()
+                        .HasForeignKey("MessageId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

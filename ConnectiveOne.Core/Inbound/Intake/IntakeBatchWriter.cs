@@ -127,7 +127,7 @@ internal sealed class IntakeBatchWriter(IServiceScopeFactory scopes, TimeProvide
 
     private IntakeDelivery Report(DeliveryOutcome o, List<ChangeEvent> events)
     {
-        if (o.Kind == IntakeOutcome.Duplicate && o.Earlier is { } earlier)
+        if (o.Kind is IntakeOutcome.Duplicate or IntakeOutcome.DeliveryReportRecorded && o.Earlier is { } earlier)
             return new IntakeDelivery(o.AddressId, o.Kind, earlier.TicketId, earlier.MessageId);
         if (o.Message is not { Ticket: { } ticket } message)
             return new IntakeDelivery(o.AddressId, o.Kind, null, null);
@@ -192,6 +192,9 @@ internal sealed record BatchState(AppDbContext Db, IntakeRows Rows, IntakeBatch 
 
     /// <summary>Corporate addresses among the people the batch's messages name: never participants.</summary>
     public HashSet<string> Corporate { get; init; } = [];
+
+    /// <summary>The delivery reports this batch recorded, by (address, dedup key): a report delivered twice in one batch is kept once.</summary>
+    public HashSet<(Guid, string)> Reports { get; } = [];
 
     /// <summary>Stopwatch ticks spent in inserts while threading (for the Debug breakdown).</summary>
     public long InsertTicks { get; set; }

@@ -34,6 +34,9 @@ internal sealed class IntakeDeliveryWriter(int maxMessagesPerTicket, ILogger<Int
             return new DeliveryOutcome(addressId, IntakeOutcome.Duplicate, sameBatch);
 
         var flags = UpdateForwarding(m, addressState, state);
+        // Only mail already read as a bounce naming a returned Message-ID costs this lookup.
+        if (m.Bounce is { } bounce && await DeliveryReportWriter.TryRecordAsync(m, bounce, addressId, state, logger) is { } reported)
+            return reported;
         var decision = await ResolveThreadAsync(state, m, facts, addressId);
         var (ticket, created, reopened) = await PlaceInTicketAsync(m, decision, addressState, addressId, state);
         var message = NewMessage(m, ticket, addressId, flags, state.Now);

@@ -11,6 +11,11 @@ public enum IntakeOutcome
     ForwardingTestConfirmed,
     /// <summary>The address was deleted between RCPT TO and commit.</summary>
     AddressGone,
+    /// <summary>
+    /// A bounce or delivery report about one of our sent messages: recorded on that message (and kept as a
+    /// <see cref="Bounces.DeliveryReport"/>); no ticket or conversation message is made of it.
+    /// </summary>
+    DeliveryReportRecorded,
 }
 
 /// <param name="AddressId">The corporate address it was delivered to.</param>

@@ -4,6 +4,7 @@ using System.Reflection;
 using System.Text;
 using ConnectiveOne.Core.Addresses;
 using ConnectiveOne.Core.Bots;
+using ConnectiveOne.Core.Inbound.Bounces;
 using ConnectiveOne.Core.Persistence;
 using ConnectiveOne.Core.Search;
 using ConnectiveOne.Core.Tickets;
@@ -41,6 +42,7 @@ internal sealed class IntakeRows : IAsyncDisposable
     private readonly Statement _insertTicket, _insertMessage, _insertRaw, _insertAttachment, _insertContent, _insertRawFromFile, _insertContentFromFile,
         _insertParticipant;
     private readonly Statement _ticketActivity, _ticketReopened, _messageHtml, _addressSeen, _addressForwarding;
+    private readonly Statement _insertReport, _messageDelivery;
     private readonly SearchIndex.SearchRows _searchRows;
 
     public IntakeRows(AppDbContext db)
@@ -65,6 +67,9 @@ internal sealed class IntakeRows : IAsyncDisposable
         _ticketReopened = Statement.Update(connection, sql, Entity<Ticket>(), [nameof(Ticket.LastMessageAt), nameof(Ticket.Status)],
             addTo: nameof(Ticket.MessageCount));
         _messageHtml = Statement.Update(connection, sql, Entity<TicketMessage>(), [nameof(TicketMessage.Html)]);
+        _insertReport = Statement.Insert(connection, sql, Entity<DeliveryReport>());
+        _messageDelivery = Statement.Update(connection, sql, Entity<TicketMessage>(),
+            [nameof(TicketMessage.Delivery), nameof(TicketMessage.DeliveryDetail), nameof(TicketMessage.BouncedRecipient)]);
         _addressSeen = Statement.Update(connection, sql, Entity<CorporateAddress>(), [nameof(CorporateAddress.LastReceivedAt)]);
         _addressForwarding = Statement.Update(connection, sql, Entity<CorporateAddress>(), [nameof(CorporateAddress.LastReceivedAt),
             nameof(CorporateAddress.Forwarding), nameof(CorporateAddress.ForwardingDetail), nameof(CorporateAddress.ForwardingTestToken)]);
@@ -121,6 +126,12 @@ internal sealed class IntakeRows : IAsyncDisposable
 
     /// <summary>Writes the message's <see cref="TicketMessage.Html"/> (inline images resolved once attachment ids are known).</summary>
     public Task UpdateHtmlAsync(TicketMessage message) => _messageHtml.ExecuteAsync(message, Transaction);
+
+    /// <summary>Inserts a delivery report about one of our sent messages and sets its <see cref="DeliveryReport.Id"/>.</summary>
+    public async Task InsertAsync(DeliveryReport report) => report.Id = await _insertReport.ExecuteAsync(report, Transaction);
+
+    /// <summary>Writes a sent message's <see cref="TicketMessage.Delivery"/>, its detail and the bounced recipient (a bounce named it).</summary>
+    public Task UpdateDeliveryAsync(TicketMessage message) => _messageDelivery.ExecuteAsync(message, Transaction);
 
     /// <summary>Writes when mail last arrived, and the forwarding status, detail and test token when they changed.</summary>
     public Task UpdateAsync(CorporateAddress address, bool forwardingChanged) =>
@@ -227,7 +238,7 @@ internal sealed class IntakeRows : IAsyncDisposable
     {
         foreach (var statement in new[] { _insertTicket, _insertMessage, _insertRaw, _insertAttachment, _insertContent, _insertRawFromFile,
                      _insertContentFromFile, _insertParticipant, _ticketActivity, _ticketReopened,
-                     _messageHtml, _addressSeen, _addressForwarding })
+                     _messageHtml, _addressSeen, _addressForwarding, _insertReport, _messageDelivery })
             await statement.DisposeAsync();
         await _searchRows.DisposeAsync();
     }

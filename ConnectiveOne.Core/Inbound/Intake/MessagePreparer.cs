@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
+using ConnectiveOne.Core.Inbound.Bounces;
 using ConnectiveOne.Core.Threading;
 using ConnectiveOne.Core.Tickets;
 using Microsoft.Extensions.Options;
@@ -143,6 +144,7 @@ public sealed class MessagePreparer(IOptions<ConnectiveOneOptions> options, Mess
                 SearchBody = Search.SearchDocument.BodyOf(textBody, html?.Html),
                 Flags = (MessageFlags)(int)classification.Flags,
                 FlagReasons = classification.Reasons,
+                Bounce = classification.Has(AutomaticMailFlags.Bounce) ? ReadBounce(message) : null,
                 Attachments = stored,
                 ForwardingTestHeaders = message.Headers.Where(h => h.Field.Equals(ForwardingTestHeader, StringComparison.OrdinalIgnoreCase))
                     .Select(h => (h.Value ?? "").Trim()).ToList(),
@@ -154,6 +156,20 @@ public sealed class MessagePreparer(IOptions<ConnectiveOneOptions> options, Mess
             foreach (var attachment in stored)
                 attachment.ContentFile?.Dispose();
             throw;
+        }
+    }
+
+    // A report we cannot read is still a bounce: it goes the way bounces always went (stored, flagged), so a failure
+    // here never costs the message.
+    private static BounceReport? ReadBounce(MimeMessage message)
+    {
+        try
+        {
+            return BounceParser.Parse(message) is { OriginalMessageIds.Count: > 0 } report ? report : null;
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException or NotSupportedException or DecoderFallbackException)
+        {
+            return null;
         }
     }
 

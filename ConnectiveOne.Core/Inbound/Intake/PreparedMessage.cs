@@ -73,6 +73,12 @@ public sealed class PreparedMessage : IDisposable
     /// <summary>AutoReply, Bounce, Loop, Bulk and ParseFailed; ForwardedAs is decided per address by the writer.</summary>
     public MessageFlags Flags { get; init; }
     public IReadOnlyList<string> FlagReasons { get; init; } = [];
+
+    /// <summary>
+    /// For mail flagged <see cref="MessageFlags.Bounce"/> that names a returned Message-ID: what the report says. The
+    /// writer looks those ids up among our sent messages; other mail never costs that lookup.
+    /// </summary>
+    public Bounces.BounceReport? Bounce { get; init; }
     public IReadOnlyList<PreparedAttachment> Attachments { get; init; } = [];
 
     /// <summary>The forwarding-test token candidates: the <c>X-ConnectiveOne-Forwarding-Test</c> header value(s).</summary>

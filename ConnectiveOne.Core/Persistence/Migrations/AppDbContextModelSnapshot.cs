@@ -322,6 +322,68 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                     b.ToTable("Domains");
                 });
 
+            modelBuilder.Entity("ConnectiveOne.Core.Inbound.Bounces.DeliveryReport", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("AddressId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DedupKey")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Diagnostic")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FromAddress")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("MessageId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("Raw")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("ReceivedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Recipient")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MessageId");
+
+                    b.HasIndex("AddressId", "DedupKey")
+                        .IsUnique();
+
+                    b.ToTable("DeliveryReports", (string)null);
+                });
+
             modelBuilder.Entity("ConnectiveOne.Core.Inbound.Intake.MailgunToken", b =>
                 {
                     b.Property<string>("Token")
@@ -579,6 +641,10 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<string>("AuthorUserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("BouncedRecipient")
+                        .HasMaxLength(1000)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Cc")
@@ -899,6 +965,15 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                     b.HasOne("ConnectiveOne.Core.Dns.MailDomain", null)
                         .WithMany("DkimKeys")
                         .HasForeignKey("DomainName")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ConnectiveOne.Core.Inbound.Bounces.DeliveryReport", b =>
+                {
+                    b.HasOne("ConnectiveOne.Core.Tickets.TicketMessage", null)
+                        .WithMany()
+                        .HasForeignKey("MessageId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
