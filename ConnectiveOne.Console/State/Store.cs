@@ -154,6 +154,8 @@ public static class StoreRegistration
         services.AddScoped<IEffect, Ticket.TicketEffects>();
         services.AddSingleton<IFeature, Bots.BotsFeature>();
         services.AddScoped<IEffect, Bots.BotsEffects>();
+        services.AddSingleton<IFeature, Setup.SetupFeature>();
+        services.AddScoped<IEffect, Setup.SetupEffects>();
         services.AddSingleton<Inbox.SharedTicketList>();
         services.AddScoped<StoreConnector>();
         return services;

@@ -4,13 +4,18 @@ using ConnectiveOne.Core.Bots;
 namespace ConnectiveOne.Console.State.Bots;
 
 /// <summary>
-/// The Bots page of one circuit: every bot with the addresses its Email channel can take. <see cref="Bots"/> is null
-/// until the first snapshot arrived (the page shows its progress bar); <see cref="LoadError"/> holds words when the
-/// last load failed.
+/// The bots of one circuit, as the Bots page and the setup wizard's bot step show them: every bot with the addresses
+/// its Email channel can take. <see cref="Bots"/> is null until the first snapshot arrived (the page shows its
+/// progress bar); <see cref="LoadError"/> holds words when the last load failed. <see cref="Viewers"/> counts the open
+/// views: a view that opens before the one it replaces is disposed (Blazor's order) must not be switched off by it.
 /// </summary>
-public sealed record BotsState(ImmutableList<BotInfo>? Bots, ImmutableList<AddressChoice> Choices, bool Active, string? LoadError);
+public sealed record BotsState(ImmutableList<BotInfo>? Bots, ImmutableList<AddressChoice> Choices, int Viewers, string? LoadError)
+{
+    /// <summary>A view of the bots is open: changes are followed.</summary>
+    public bool Active => Viewers > 0;
+}
 
-/// <summary>The Bots page opened (loads its snapshot and follows changes) or closed (stops following).</summary>
+/// <summary>A view of the bots opened (loads its snapshot and follows changes) or closed (stops following when the last one closes).</summary>
 public sealed record BotsPageOpened;
 public sealed record BotsPageClosed;
 /// <summary>The page changed bots itself (created one, saved a channel): load now rather than waiting for an event.</summary>
@@ -20,12 +25,13 @@ public sealed record BotsLoadFailed(string Message);
 
 public sealed class BotsFeature : Feature<BotsState>
 {
-    public override BotsState Initial => new(null, [], false, null);
+    public override BotsState Initial => new(null, [], 0, null);
 
     public BotsFeature()
     {
-        On<BotsPageOpened>((s, _) => s with { Active = true });
-        On<BotsPageClosed>((s, _) => s with { Active = false });
+        // The first view shows its progress until its snapshot came, not what the last visit left.
+        On<BotsPageOpened>((s, _) => s.Viewers == 0 ? Initial with { Viewers = 1 } : s with { Viewers = s.Viewers + 1 });
+        On<BotsPageClosed>((s, _) => s with { Viewers = Math.Max(0, s.Viewers - 1) });
         On<BotsLoaded>(Reduce);
         On<BotsLoadFailed>((s, a) => s with { LoadError = a.Message });
     }

@@ -18,23 +18,18 @@ namespace ConnectiveOne.Console.State.Inbox;
 public sealed class InboxEffects(IServiceScopeFactory scopes, TicketCounts counts, SharedTicketList list,
     ChangeNotifier notifier, AuthenticationStateProvider auth, ILogger<InboxEffects> logger) : IEffect
 {
-    private readonly SemaphoreSlim _loading = new(1, 1);
-    private int _pending, _unreadPending;
-    private long _atLeast;
+    private readonly CoalescedLoads<ListLoad> _list = new(ListLoad.Merge);
+    private readonly CoalescedLoads<bool> _counts = new();
 
-    private static void InterlockedMax(ref long target, long value)
+    /// <summary>
+    /// A load of the list: at least as new as change number <see cref="AtLeast"/>, with the unread marks when the view
+    /// itself changed (opened, filter, page) rather than a ticket.
+    /// </summary>
+    private sealed record ListLoad(long AtLeast, bool Unread)
     {
-        var seen = Interlocked.Read(ref target);
-        while (value > seen)
-        {
-            var was = Interlocked.CompareExchange(ref target, value, seen);
-            if (was == seen)
-                return;
-            seen = was;
-        }
+        public static ListLoad Merge(ListLoad waiting, ListLoad newer) =>
+            new(Math.Max(waiting.AtLeast, newer.AtLeast), waiting.Unread || newer.Unread);
     }
-    private int _countsRequested;
-    private int _countsRunning;
 
     public async Task HandleAsync(object action, Store store)
     {
@@ -69,31 +64,15 @@ public sealed class InboxEffects(IServiceScopeFactory scopes, TicketCounts count
     /// Counts are shared and recounted at most once a second; a trailing reload catches the end of a burst. A request
     /// that comes while one runs is not dropped: the running one goes round once more.
     /// </summary>
-    private async Task LoadCountsAsync(Store store)
+    private Task LoadCountsAsync(Store store) => _counts.RequestAsync(true, async _ =>
     {
-        Interlocked.Exchange(ref _countsRequested, 1);
-        if (Interlocked.Exchange(ref _countsRunning, 1) == 1)
-            return;
-        try
+        store.Dispatch(new InboxCountsLoaded(await counts.GetAsync()));
+        if (counts.IsStale)
         {
-            while (Interlocked.Exchange(ref _countsRequested, 0) == 1)
-            {
-                store.Dispatch(new InboxCountsLoaded(await counts.GetAsync()));
-                if (counts.IsStale)
-                {
-                    await Task.Delay(TicketCounts.MinInterval);
-                    Interlocked.Exchange(ref _countsRequested, 1);
-                }
-            }
+            await Task.Delay(TicketCounts.MinInterval);
+            await LoadCountsAsync(store); // joins the rounds running now: one more
         }
-        finally
-        {
-            Interlocked.Exchange(ref _countsRunning, 0);
-        }
-        // A request between the last check and the release above would otherwise wait for the next change.
-        if (Volatile.Read(ref _countsRequested) == 1)
-            await LoadCountsAsync(store);
-    }
+    }, (ex, _) => logger.LogError(ex, "Could not count the inbox"));
 
     private async Task LoadBotsAsync(Store store)
     {
@@ -111,49 +90,33 @@ public sealed class InboxEffects(IServiceScopeFactory scopes, TicketCounts count
 
     private async Task LoadAsync(Store store, long atLeast, bool force)
     {
-        InterlockedMax(ref _atLeast, atLeast);
-        Interlocked.Exchange(ref _pending, 1);
-        if (force)
-            Interlocked.Exchange(ref _unreadPending, 1);
-        if (!force && _loading.CurrentCount == 0)
-            return; // the running load picks the change up
-        await _loading.WaitAsync();
-        try
-        {
-            while (Interlocked.Exchange(ref _pending, 0) == 1)
+        // Only the call that ran the rounds recounts afterwards; the others left their request to it.
+        if (await _list.RequestAsync(new ListLoad(atLeast, Unread: force), load => LoadListAsync(store, load), (ex, _) =>
             {
-                var state = store.Select<InboxState>();
-                var userId = await UserIdAsync(store);
-                var filter = new TicketFilter(state.Filter.BotId, state.Filter.Status, state.Filter.Query,
-                    state.Filter.Mine ? userId ?? "-" : null, RoutedOnly: true, UserId: userId);
-                var page = await list.ListAsync(filter, state.Page, InboxState.PageSize, Interlocked.Read(ref _atLeast));
-                ImmutableHashSet<long>? unread = null;
-                if (Interlocked.Exchange(ref _unreadPending, 0) == 1)
-                {
-                    await using var scope = scopes.CreateAsyncScope();
-                    unread = userId is null
-                        ? []
-                        : [.. await scope.ServiceProvider.GetRequiredService<TicketReads>().UnreadAsync(userId, page.Items)];
-                }
-                store.Dispatch(new InboxLoaded(state.Filter, state.Page, [.. page.Items], page.Total, unread));
-                // A search that could not be read lists nothing and says what is wrong with it, in words.
-                if (page.SearchError is { } searchError)
-                    store.Dispatch(new InboxLoadFailed(searchError));
-            }
-        }
-        catch (Exception ex)
-        {
-            logger.LogError(ex, "Could not load the inbox");
-            store.Dispatch(new InboxLoadFailed("The ticket list could not be loaded. It tries again on the next change; reload the page to try now."));
-        }
-        finally
-        {
-            _loading.Release();
-        }
-        // A change between the loop's last look and the release saw the load running and left it to it: look again.
-        if (Volatile.Read(ref _pending) == 1)
-            await LoadAsync(store, atLeast, force: false);
-        else
+                logger.LogError(ex, "Could not load the inbox");
+                store.Dispatch(new InboxLoadFailed("The ticket list could not be loaded. It tries again on the next change; reload the page to try now."));
+            }))
             await LoadCountsAsync(store);
+    }
+
+    private async Task LoadListAsync(Store store, ListLoad load)
+    {
+        var state = store.Select<InboxState>();
+        var userId = await UserIdAsync(store);
+        var filter = new TicketFilter(state.Filter.BotId, state.Filter.Status, state.Filter.Query,
+            state.Filter.Mine ? userId ?? "-" : null, RoutedOnly: true, UserId: userId);
+        var page = await list.ListAsync(filter, state.Page, InboxState.PageSize, load.AtLeast);
+        ImmutableHashSet<long>? unread = null;
+        if (load.Unread)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            unread = userId is null
+                ? []
+                : [.. await scope.ServiceProvider.GetRequiredService<TicketReads>().UnreadAsync(userId, page.Items)];
+        }
+        store.Dispatch(new InboxLoaded(state.Filter, state.Page, [.. page.Items], page.Total, unread));
+        // A search that could not be read lists nothing and says what is wrong with it, in words.
+        if (page.SearchError is { } searchError)
+            store.Dispatch(new InboxLoadFailed(searchError));
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using ConnectiveOne.Core.Events;
 using ConnectiveOne.Core.Tickets;
 
@@ -11,22 +12,24 @@ namespace ConnectiveOne.Console.State.Ticket;
 /// </summary>
 public sealed class TicketEffects(IServiceScopeFactory scopes, ILogger<TicketEffects> logger) : IEffect
 {
-    private readonly Lock _lock = new();
-    private readonly HashSet<long> _pendingMessages = [];
-    private bool _pendingHeader;
-    private bool _draining;
+    private readonly CoalescedLoads<Follow> _follow = new(Follow.Merge);
     private int _loadingOlder;
+
+    /// <summary>What to load of the open ticket: some messages (or the newest page) and/or its header.</summary>
+    private sealed record Follow(long TicketId, ImmutableHashSet<long> MessageIds, bool Header)
+    {
+        /// <summary>Gathered for another ticket than the newer request's: dropped, that ticket is no longer open.</summary>
+        public static Follow Merge(Follow waiting, Follow newer) => waiting.TicketId != newer.TicketId
+            ? newer
+            : new Follow(newer.TicketId, waiting.MessageIds.Union(newer.MessageIds), waiting.Header || newer.Header);
+    }
 
     public async Task HandleAsync(object action, Store store)
     {
         switch (action)
         {
             case TicketOpened opened:
-                lock (_lock)
-                {
-                    _pendingMessages.Clear();
-                    _pendingHeader = false;
-                }
+                _follow.Clear();
                 var snapshot = await QueryAsync(q => q.GetAsync(opened.TicketId, CancellationToken.None));
                 store.Dispatch(new TicketLoaded(opened.TicketId, snapshot));
                 break;
@@ -34,11 +37,11 @@ public sealed class TicketEffects(IServiceScopeFactory scopes, ILogger<TicketEff
                 await LoadOlderAsync(store, older.TicketId);
                 break;
             case TicketHeaderRequested header when store.Select<TicketState>().TicketId == header.TicketId:
-                await FollowAsync(store, header.TicketId, null, header: true);
+                await FollowAsync(store, new Follow(header.TicketId, [], Header: true));
                 break;
             case Changes.ChangeReceived { Change: var change } when store.Select<TicketState>() is { TicketId: { } open } state:
                 if (Concerns(change, open, state) is { } what)
-                    await FollowAsync(store, open, what.MessageId, what.Header);
+                    await FollowAsync(store, new Follow(open, what.MessageId is { } id ? [id] : [], what.Header));
                 break;
         }
     }
@@ -59,47 +62,12 @@ public sealed class TicketEffects(IServiceScopeFactory scopes, ILogger<TicketEff
 
     private const long NewestPage = -1;
 
-    private async Task FollowAsync(Store store, long ticketId, long? messageId, bool header)
+    private Task FollowAsync(Store store, Follow follow) => _follow.RequestAsync(follow, async gathered =>
     {
-        lock (_lock)
-        {
-            if (messageId is { } id)
-                _pendingMessages.Add(id);
-            _pendingHeader |= header;
-            if (_draining)
-                return; // the running load takes it
-            _draining = true;
-        }
-        try
-        {
-            while (true)
-            {
-                long[] ids;
-                bool loadHeader;
-                lock (_lock)
-                {
-                    ids = [.. _pendingMessages];
-                    loadHeader = _pendingHeader;
-                    _pendingMessages.Clear();
-                    _pendingHeader = false;
-                    if (ids.Length == 0 && !loadHeader)
-                    {
-                        _draining = false;
-                        return;
-                    }
-                }
-                if (store.Select<TicketState>().TicketId != ticketId)
-                    continue; // another ticket opened meanwhile: drop what was gathered for this one
-                await LoadAsync(store, ticketId, ids, loadHeader);
-            }
-        }
-        catch (Exception ex)
-        {
-            lock (_lock)
-                _draining = false;
-            logger.LogError(ex, "Could not follow the changes of ticket {TicketId}", ticketId);
-        }
-    }
+        // Another ticket opened meanwhile: what was gathered for this one is dropped.
+        if (store.Select<TicketState>().TicketId == gathered.TicketId)
+            await LoadAsync(store, gathered.TicketId, [.. gathered.MessageIds], gathered.Header);
+    }, (ex, gathered) => logger.LogError(ex, "Could not follow the changes of ticket {TicketId}", gathered.TicketId));
 
     private async Task LoadAsync(Store store, long ticketId, long[] ids, bool header)
     {

@@ -1,6 +1,10 @@
+using ConnectiveOne.Console.Features.Setup;
 using ConnectiveOne.Console.State;
+using ConnectiveOne.Core.Addresses;
 using ConnectiveOne.Core.Bots;
+using ConnectiveOne.Core.Dns;
 using ConnectiveOne.Core.Events;
+using ConnectiveOne.Core.Outbound;
 using ConnectiveOne.Core.Persistence;
 using ConnectiveOne.Core.Tickets;
 using ConnectiveOne.Tests.TestSupport;
@@ -29,8 +33,24 @@ public abstract class AppStoreContext : MudTestContext, IAsyncLifetime
         Services.AddScoped<TicketQueries>();
         Services.AddScoped<TicketReads>();
         Services.AddBots();
+        // The setup pages' services as the app configures them (DNS, outbound, Data Protection), from an app scope that
+        // lives and goes with the circuit's own.
+        Services.AddScoped(_ => new AppScope(App.Services));
+        Services.AddScoped(s => s.GetRequiredService<AppScope>().Get<AddressDirectory>());
+        Services.AddScoped(s => s.GetRequiredService<AppScope>().Get<MailDomains>());
+        Services.AddScoped(s => s.GetRequiredService<AppScope>().Get<TestMailService>());
+        Services.AddTestMailThrottle();
         Services.AddConnectiveOneStore();
         AddAuthorization().SetAuthorized("admin@example.test").SetRoles(ConnectiveOne.Core.Accounts.Roles.Admin);
+    }
+
+    private sealed class AppScope(IServiceProvider app) : IAsyncDisposable
+    {
+        private readonly AsyncServiceScope _scope = app.CreateAsyncScope();
+
+        public T Get<T>() where T : notnull => _scope.ServiceProvider.GetRequiredService<T>();
+
+        public ValueTask DisposeAsync() => _scope.DisposeAsync();
     }
 
     Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
