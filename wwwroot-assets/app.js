@@ -5,6 +5,25 @@ window.connectiveOne = {
   },
   markInteractive() {
     document.body.dataset.interactive = 'true';
+    connectiveOne.unnestMenuActivators();
+  },
+  // MudMenu wraps custom activator content in a box-less div with role="button" and tabindex="0": a button around our
+  // real button (a nested control for screen readers, axe "nested-interactive"). The menu state moves onto the inner
+  // button. Blazor rewrites only attributes whose value changed, so aria-expanded comes back on each toggle: watch it.
+  unnestMenuActivators() {
+    const fix = () => document.querySelectorAll('.mud-menu-activator[role], .mud-menu-activator[aria-expanded]').forEach((wrapper) => {
+      const inner = wrapper.querySelector('button, a[href]');
+      if (!inner) return;
+      inner.setAttribute('aria-haspopup', 'menu');
+      inner.setAttribute('aria-expanded', wrapper.getAttribute('aria-expanded') ?? 'false');
+      ['role', 'tabindex', 'aria-haspopup', 'aria-expanded'].forEach((name) => wrapper.removeAttribute(name));
+    });
+    fix();
+    if (connectiveOne.menuWatch) return;
+    connectiveOne.menuWatch = new MutationObserver(fix);
+    connectiveOne.menuWatch.observe(document.body, {
+      subtree: true, childList: true, attributes: true, attributeFilter: ['role', 'aria-expanded'],
+    });
   },
   // Inbox keys: j/k move, Enter opens, r replies, Esc goes back. Ignored while typing in a field.
   inboxKeys(dotnet) {
