@@ -73,6 +73,21 @@ public sealed class AccessibilityBrowserTests(ChromiumFixture chromium) : IAsync
                 await Assertions.Expect(page.GetByTestId("technical-address")).ToBeVisibleAsync();
                 await CheckAsync(browser, $"setup wizard, forwarding step ({theme})", findings);
 
+                // On a phone the steps are a vertical list and the current one, with its number, is on screen.
+                await page.SetViewportSizeAsync(390, 844);
+                var steps = await page.Locator(".c1-stepper .mud-stepper-nav > .mud-step").EvaluateAllAsync<double[][]>(
+                    "steps => steps.map(s => { const r = s.getBoundingClientRect(); return [r.left, r.top, r.right, s.classList.contains('active') ? 1 : 0]; })");
+                Assert.Equal(6, steps.Length);
+                Assert.All(steps, s => Assert.Equal(steps[0][0], s[0], 1.0));
+                Assert.True(steps.Zip(steps.Skip(1)).All(p => p.Second[1] > p.First[1]), "The steps are not one under the other.");
+                var current = Assert.Single(steps, s => s[3] == 1);
+                Assert.True(current[0] >= 0 && current[2] <= 390 && current[1] >= 0 && current[1] < 844, "The current step is off screen.");
+                await Assertions.Expect(page.Locator(".c1-stepper .mud-step.active .mud-step-label-icon")).ToHaveTextAsync("2");
+                await Assertions.Expect(page.Locator(".c1-stepper .mud-step.active")).ToContainTextAsync("Forwarding");
+                await AssertFitsAsync(browser, "setup wizard on a phone");
+                await browser.ScreenshotAsync($"setup-2-forwarding-{theme}-390");
+                await page.SetViewportSizeAsync(1366, 768);
+
                 await browser.GotoAsync("/settings");
                 await browser.WaitInteractiveAsync();
                 await Assertions.Expect(page.GetByTestId("address-table")).ToBeVisibleAsync();
@@ -97,6 +112,12 @@ public sealed class AccessibilityBrowserTests(ChromiumFixture chromium) : IAsync
             foreach (var node in violation.Nodes.Take(5))
                 findings.AppendLine($"    {node.Target} {Shorten(node.Html)}  — {Shorten(string.Join("; ", node.Any.Concat(node.All).Concat(node.None).Select(c => c.Message)))}");
         }
+    }
+
+    private static async Task AssertFitsAsync(BrowserPage browser, string what)
+    {
+        var overflow = await browser.Page.EvaluateAsync<int>("document.documentElement.scrollWidth - window.innerWidth");
+        Assert.True(overflow <= 0, $"The {what} page is {overflow}px wider than the window.");
     }
 
     private static string Shorten(string? text) =>
