@@ -5,14 +5,58 @@ window.connectiveOne = {
   },
   markInteractive() {
     document.body.dataset.interactive = 'true';
+    connectiveOne.unnestMenuActivators();
+    connectiveOne.goKeys();
   },
-  // Inbox keys: / searches, j/k move, Enter opens, r replies, Esc goes back. Ignored while typing in a field.
+  // Typing in a field (or an editable region): keys are text there, never commands.
+  isTyping(t) {
+    return !!t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+  },
+  // "g" then "i" goes to the inbox from any page.
+  goKeys() {
+    if (connectiveOne.goWatch) return;
+    let g = 0;
+    connectiveOne.goWatch = (e) => {
+      if (e.ctrlKey || e.metaKey || e.altKey || connectiveOne.isTyping(e.target)) return;
+      if (e.key === 'g') {
+        g = Date.now();
+      } else if (e.key === 'i' && Date.now() - g < 1500) {
+        g = 0;
+        e.preventDefault();
+        Blazor.navigateTo('/inbox');
+      } else {
+        g = 0;
+      }
+    };
+    document.addEventListener('keydown', connectiveOne.goWatch);
+  },
+  // MudMenu wraps custom activator content in a box-less div with role="button" and tabindex="0": a button around our
+  // real button (a nested control for screen readers, axe "nested-interactive"). The menu state moves onto the inner
+  // button. Blazor rewrites only attributes whose value changed, so aria-expanded comes back on each toggle: watch it.
+  unnestMenuActivators() {
+    const fix = () => document.querySelectorAll('.mud-menu-activator[role], .mud-menu-activator[aria-expanded]').forEach((wrapper) => {
+      const inner = wrapper.querySelector('button, a[href]');
+      if (!inner) return;
+      inner.setAttribute('aria-haspopup', 'menu');
+      inner.setAttribute('aria-expanded', wrapper.getAttribute('aria-expanded') ?? 'false');
+      ['role', 'tabindex', 'aria-haspopup', 'aria-expanded'].forEach((name) => wrapper.removeAttribute(name));
+    });
+    fix();
+    if (connectiveOne.menuWatch) return;
+    connectiveOne.menuWatch = new MutationObserver(fix);
+    connectiveOne.menuWatch.observe(document.body, {
+      subtree: true, childList: true, attributes: true, attributeFilter: ['role', 'aria-expanded'],
+    });
+  },
+  // Inbox keys (the list is InboxKeys.cs): sent to the page, never while typing in a field.
   inboxKeys(dotnet) {
+    const keys = ['j', 'k', 'Enter', 'r', 'n', 'a', 'e', '/', '?', 'Escape'];
     const handler = (e) => {
       const t = e.target;
       if (e.ctrlKey || e.metaKey || e.altKey) return;
-      const typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
-      if (typing) { // Esc only leaves the field (a draft is never navigated away from); a second Esc goes back
+      // Esc steps back one level only: an open select, menu or dialog closes (MudBlazor does it) and nothing else.
+      if (e.key === 'Escape' && document.querySelector('.mud-popover-open:not(.mud-tooltip), .mud-dialog-container')) return;
+      if (connectiveOne.isTyping(t)) { // Esc only leaves the field (a draft is never navigated away from); a second Esc goes back
         if (e.key === 'Escape') {
           t.blur();
           e.preventDefault();
@@ -21,15 +65,7 @@ window.connectiveOne = {
       }
       // Enter on a button, link or menu item is that control's own (the account menu opens with it).
       if (e.key === 'Enter' && t && t.closest && t.closest('a, button, [role="menuitem"]')) return;
-      if (e.key === '/') {
-        const box = document.querySelector('input[data-testid="inbox-search"], [data-testid="inbox-search"] input');
-        if (box) {
-          e.preventDefault();
-          box.focus();
-        }
-        return;
-      }
-      if (['j', 'k', 'Enter', 'r', 'Escape'].includes(e.key)) {
+      if (keys.includes(e.key)) {
         e.preventDefault();
         dotnet.invokeMethodAsync('OnInboxKey', e.key);
       }
@@ -40,6 +76,12 @@ window.connectiveOne = {
   submit(selector) {
     const form = document.querySelector(selector);
     if (form) form.requestSubmit();
+  },
+  // r and n: the reply box, as a reply or as an internal note (its switch is the composer's own).
+  compose(note) {
+    const toggle = document.querySelector('[data-testid="note-switch"] input, input[data-testid="note-switch"]');
+    if (toggle && toggle.checked !== note) toggle.click();
+    connectiveOne.focus('#c1-reply-text');
   },
   focus(selector) {
     const el = document.querySelector(selector);
