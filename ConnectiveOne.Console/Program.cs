@@ -15,12 +15,6 @@ builder.Services.AddConnectiveOneCore();
 builder.Services.AddConnectiveOneConsole(builder.Configuration);
 
 var app = builder.Build();
-if (args is ["reindex", ..])
-{
-    // A command, not the server: migrate, rebuild the search index (progress in the log), exit.
-    await ConnectiveOne.Core.Search.SearchCommands.ReindexAsync(app.Services, CancellationToken.None);
-    return;
-}
 app.UseConnectiveOne();
 
 await app.RunAsync();

@@ -24,7 +24,6 @@ public sealed class ConnectiveOneOptions
     public BootstrapOptions Bootstrap { get; set; } = new();
     public InboundOptions Inbound { get; set; } = new();
     public TicketOptions Tickets { get; set; } = new();
-    public global::ConnectiveOne.Core.Search.SearchOptions Search { get; set; } = new();
 
     /// <summary>
     /// Sign-in attempts (the sign-in form and <c>POST /api/v1/tokens</c>) one client address may make per minute;

@@ -45,8 +45,6 @@ public static class CoreServiceRegistration
                 "ConnectiveOne:Dns:Servers must be a comma-separated list of IP addresses with optional ports, like 192.0.2.53:53.")
             .Validate(o => o.Dns.Recheck.Parallelism > 0 && o.Dns.Recheck.BatchSize > 0 && o.Dns.Recheck.PollInterval > TimeSpan.Zero
                 && o.Dns.Recheck.FastInterval > TimeSpan.Zero, "ConnectiveOne:Dns:Recheck intervals, Parallelism and BatchSize must be positive.")
-            .Validate(o => System.Text.RegularExpressions.Regex.IsMatch(o.Search.Language, "^[a-z_]{1,63}$"),
-                "ConnectiveOne:Search:Language must be the name of a PostgreSQL text search configuration, like english.")
             .ValidateOnStart();
         services.AddSingleton<IOptions<DnsOptions>>(sp => Options.Create(sp.GetRequiredService<IOptions<ConnectiveOneOptions>>().Value.Dns));
         services.AddSingleton(TimeProvider.System);

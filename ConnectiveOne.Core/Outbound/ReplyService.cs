@@ -143,7 +143,6 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Rel
                 await db.InsertIfMissingAsync(content, ct);
             db.Messages.Add(reply);
             await db.SaveChangesAsync(ct);
-            await Search.SearchIndex.AddAsync(db, reply, ct);
             await db.CountMessageAsync(ticket.Id, lastMessageAt: now, ct);
             await AddParticipantsAsync(ticket, to.List.Concat(cc.List), now, ct);
             db.RawMessages.Add(new RawMessage { MessageId = reply.Id, Bytes = bytes });

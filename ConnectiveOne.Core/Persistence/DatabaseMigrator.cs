@@ -1,9 +1,7 @@
-using ConnectiveOne.Core.Search;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace ConnectiveOne.Core.Persistence;
 
@@ -12,28 +10,18 @@ namespace ConnectiveOne.Core.Persistence;
 /// mode and reads the pragmas back into the log, so a durability setting that did not take is visible; on PostgreSQL
 /// it logs the server version. Several nodes may start at once on one PostgreSQL: a session advisory lock lets one
 /// apply the migrations while the others wait and then find nothing left to do. (EF's own lock on the history table
-/// was not enough: with two pending migrations, a second node applied the second one again.) Then it creates the
-/// search index (outside EF's model) and builds it when it is new, unfinished or of another version.
+/// was not enough: with two pending migrations, a second node applied the second one again.)
 /// </summary>
 internal sealed class DatabaseMigrator(IServiceScopeFactory scopes, ILogger<DatabaseMigrator> logger) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => MigrateAsync(rebuildSearchIndex: false, cancellationToken);
-
-    /// <summary>Migrates and prepares the search index; <paramref name="rebuildSearchIndex"/> rebuilds it even when it is current.</summary>
-    public async Task MigrateAsync(bool rebuildSearchIndex, CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var language = scope.ServiceProvider.GetRequiredService<IOptions<ConnectiveOneOptions>>().Value.Search.Language;
         if (db.Database.IsNpgsql())
-        {
-            await MigrateOneNodeAtATimeAsync(db, () => PrepareSearchIndexAsync(db, language, rebuildSearchIndex, cancellationToken), cancellationToken);
-        }
+            await MigrateOneNodeAtATimeAsync(db, cancellationToken);
         else
-        {
             await db.Database.MigrateAsync(cancellationToken);
-            await PrepareSearchIndexAsync(db, language, rebuildSearchIndex, cancellationToken);
-        }
 
         var connection = db.Database.GetDbConnection();
         await db.Database.OpenConnectionAsync(cancellationToken);
@@ -62,14 +50,7 @@ internal sealed class DatabaseMigrator(IServiceScopeFactory scopes, ILogger<Data
         }
     }
 
-    // The search index's tables, and its build when needed (the reindex command forces one).
-    private async Task PrepareSearchIndexAsync(AppDbContext db, string language, bool rebuild, CancellationToken cancellationToken)
-    {
-        if (await SearchIndex.EnsureSchemaAsync(db, language, cancellationToken) || rebuild)
-            await SearchIndex.RebuildAsync(db, language, logger, cancellationToken);
-    }
-
-    private static async Task MigrateOneNodeAtATimeAsync(AppDbContext db, Func<Task> thenUnderTheLock, CancellationToken cancellationToken)
+    private static async Task MigrateOneNodeAtATimeAsync(AppDbContext db, CancellationToken cancellationToken)
     {
         // Its own unpooled connection: a session lock must not stay behind on a pooled connection.
         var builder = new Npgsql.NpgsqlConnectionStringBuilder(db.Database.GetConnectionString()) { Pooling = false };
@@ -79,7 +60,6 @@ internal sealed class DatabaseMigrator(IServiceScopeFactory scopes, ILogger<Data
         command.CommandText = "SELECT pg_advisory_lock(hashtext('connectiveone:migrations'))";
         await command.ExecuteNonQueryAsync(cancellationToken);
         await db.Database.MigrateAsync(cancellationToken);
-        await thenUnderTheLock();
         command.CommandText = "SELECT pg_advisory_unlock(hashtext('connectiveone:migrations'))";
         await command.ExecuteNonQueryAsync(CancellationToken.None);
     }

@@ -46,7 +46,6 @@ public sealed class TicketCommands(AppDbContext db, ChangeNotifier notifier, Tim
         {
             db.Messages.Add(note);
             await db.SaveChangesAsync(ct);
-            await Search.SearchIndex.AddAsync(db, note, ct);
             await db.CountMessageAsync(ticket.Id, lastMessageAt: null, ct);
             await transaction.CommitAsync(ct);
         }

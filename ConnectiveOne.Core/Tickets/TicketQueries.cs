@@ -1,15 +1,11 @@
 using ConnectiveOne.Core.Persistence;
-using ConnectiveOne.Core.Search;
 using Microsoft.EntityFrameworkCore;
 
 namespace ConnectiveOne.Core.Tickets;
 
-/// <summary>
-/// A ticket in a list (API.md TicketSummary); <see cref="Number"/> is the id. In search results <see cref="Snippet"/>
-/// is the matching text of its best message: HTML-escaped, with &lt;mark&gt; around the searched words.
-/// </summary>
+/// <summary>A ticket in a list (API.md TicketSummary); <see cref="Number"/> is the id.</summary>
 public sealed record TicketSummary(long Id, long Number, string Subject, string Status, Guid? BotId, string Customer,
-    string? CustomerName, string? AssigneeId, int MessageCount, DateTimeOffset LastMessageAt, string? Snippet = null);
+    string? CustomerName, string? AssigneeId, int MessageCount, DateTimeOffset LastMessageAt);
 
 /// <summary>An attachment of a message, without its content.</summary>
 public sealed record AttachmentInfo(long Id, string FileName, string ContentType, long Size, string Sha256, string? ContentId, bool IsInline);
@@ -53,16 +49,16 @@ public sealed record TicketDetails(long Id, long Number, string Subject, string 
 /// <summary>Messages of a ticket, oldest first, and whether the ticket has messages before the first of them.</summary>
 public sealed record MessagePage(IReadOnlyList<TicketMessageView> Messages, bool HasOlder);
 
-/// <summary>A page of tickets and how many match in all; a search that could not be read has no items and its <see cref="SearchError"/> in words.</summary>
-public sealed record TicketPage(IReadOnlyList<TicketSummary> Items, int Total, string? SearchError = null);
+/// <summary>A page of tickets and how many match in all.</summary>
+public sealed record TicketPage(IReadOnlyList<TicketSummary> Items, int Total);
 
 /// <summary>
-/// Which tickets to list; all filters optional. <see cref="Query"/> is a search (<see cref="SearchQueryParser"/>);
+/// Which tickets to list; all filters optional. <see cref="Query"/> matches subject or customer;
 /// <see cref="AssigneeId"/> keeps one operator's tickets; <see cref="RoutedOnly"/> leaves out tickets of
-/// addresses no bot serves yet (the inbox shows a bot's tickets). <see cref="UserId"/> is who asks (is:mine, is:unread).
+/// addresses no bot serves yet (the inbox shows a bot's tickets).
 /// </summary>
 public sealed record TicketFilter(Guid? BotId = null, TicketStatus? Status = null, string? Query = null,
-    string? AssigneeId = null, bool RoutedOnly = false, string? UserId = null);
+    string? AssigneeId = null, bool RoutedOnly = false);
 
 /// <summary>A file to send: an attachment's content or a raw message, with its name and type.</summary>
 public sealed record DownloadContent(string FileName, string ContentType, byte[] Bytes);
@@ -75,10 +71,6 @@ public sealed class TicketQueries(AppDbContext db)
 {
     public const int MaxPageSize = 200;
 
-    /// <summary>
-    /// One page of tickets: newest activity first, or for a search, by relevance (the best-ranked matching message)
-    /// then newest activity, each with its snippet.
-    /// </summary>
     /// <param name="filter">Bot, status and search text.</param>
     /// <param name="page">From 1.</param>
     /// <param name="pageSize">1 to <see cref="MaxPageSize"/>.</param>
@@ -88,14 +80,6 @@ public sealed class TicketQueries(AppDbContext db)
         ArgumentOutOfRangeException.ThrowIfLessThan(page, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, MaxPageSize);
-        SearchQuery? search = null;
-        if (!string.IsNullOrWhiteSpace(filter.Query))
-        {
-            var parse = SearchQueryParser.Parse(filter.Query);
-            if (parse.Query is null)
-                return new TicketPage([], 0, parse.Error);
-            search = parse.Query;
-        }
         var tickets = db.Tickets.AsNoTracking();
         if (filter.BotId is { } botId)
             tickets = tickets.Where(t => t.BotId == botId);
@@ -105,11 +89,15 @@ public sealed class TicketQueries(AppDbContext db)
             tickets = tickets.Where(t => t.AssigneeId == assignee);
         if (filter.RoutedOnly)
             tickets = tickets.Where(t => t.BotId != null);
-        if (search is not null)
+        if (!string.IsNullOrWhiteSpace(filter.Query))
         {
-            tickets = TicketConditions(tickets, search, filter.UserId);
-            if (search.HasMessageConditions)
-                return await SearchAsync(tickets, search, page, pageSize, cancellationToken);
+            var pattern = "%" + filter.Query.Trim().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
+            // SQLite's LIKE ignores case (ASCII); PostgreSQL's does not, so there the same search uses ILIKE.
+            tickets = db.Database.IsNpgsql()
+                ? tickets.Where(t => EF.Functions.ILike(t.Subject, pattern, "\\") || EF.Functions.ILike(t.CustomerEmail, pattern, "\\")
+                                     || (t.CustomerName != null && EF.Functions.ILike(t.CustomerName, pattern, "\\")))
+                : tickets.Where(t => EF.Functions.Like(t.Subject, pattern, "\\") || EF.Functions.Like(t.CustomerEmail, pattern, "\\")
+                                     || (t.CustomerName != null && EF.Functions.Like(t.CustomerName, pattern, "\\")));
         }
         var total = await tickets.CountAsync(cancellationToken);
         var items = await tickets
@@ -119,97 +107,6 @@ public sealed class TicketQueries(AppDbContext db)
             .ToListAsync(cancellationToken);
         return new TicketPage(items.Select(t => new TicketSummary(t.Id, t.Id, t.Subject, t.Status.ToString(), t.BotId, t.CustomerEmail,
             t.CustomerName, t.AssigneeId, t.MessageCount, t.LastMessageAt)).ToList(), total);
-    }
-
-    private sealed class RankedTicket
-    {
-        public long TicketId { get; init; }
-        public double Rank { get; init; }
-    }
-
-    // A ticket matches when one of its messages meets every message condition; its rank is its best message's.
-    private async Task<TicketPage> SearchAsync(IQueryable<Ticket> tickets, SearchQuery search, int page, int pageSize, CancellationToken ct)
-    {
-        var messages = db.Messages.AsNoTracking();
-        if (search.Before is { } before)
-        {
-            var end = new DateTimeOffset(before.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-            messages = messages.Where(m => (m.Date ?? m.ReceivedAt) < end);
-        }
-        if (search.After is { } after)
-        {
-            var start = new DateTimeOffset(after.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-            messages = messages.Where(m => (m.Date ?? m.ReceivedAt) >= start);
-        }
-        if (search.HasAttachment)
-            messages = messages.Where(m => m.Attachments.Any(a => !a.IsInline));
-        var positive = search.Positive.ToList();
-        var hits = positive.Count > 0 ? SearchIndex.Matches(db, positive, all: true) : null;
-        var ranked = hits is not null
-            ? from m in messages
-              join h in hits on m.Id equals h.MessageId
-              group h.Rank by m.TicketId into g
-              select new RankedTicket { TicketId = g.Key, Rank = g.Min() }
-            : messages.GroupBy(m => m.TicketId).Select(g => new RankedTicket { TicketId = g.Key, Rank = 0 });
-        var joined = from t in tickets join r in ranked on t.Id equals r.TicketId select new { Ticket = t, r.Rank };
-        var total = await joined.CountAsync(ct);
-        var items = await joined
-            .OrderBy(x => x.Rank).ThenByDescending(x => x.Ticket.LastMessageAt).ThenByDescending(x => x.Ticket.Id)
-            .Skip((page - 1) * pageSize).Take(pageSize)
-            .Select(x => new TicketSummary(x.Ticket.Id, x.Ticket.Id, x.Ticket.Subject, x.Ticket.Status.ToString(), x.Ticket.BotId,
-                x.Ticket.CustomerEmail, x.Ticket.CustomerName, x.Ticket.AssigneeId, x.Ticket.MessageCount, x.Ticket.LastMessageAt, null))
-            .ToListAsync(ct);
-        if (hits is null || items.Count == 0)
-            return new TicketPage(items, total);
-
-        // The snippet comes from each ticket's best-ranked matching message.
-        var pageIds = items.Select(i => i.Id).ToList();
-        var candidates = await (from m in messages
-                                where pageIds.Contains(m.TicketId)
-                                join h in hits on m.Id equals h.MessageId
-                                select new { m.TicketId, h.MessageId, h.Rank }).ToListAsync(ct);
-        var best = candidates.GroupBy(c => c.TicketId)
-            .ToDictionary(g => g.Key, g => g.OrderBy(c => c.Rank).ThenByDescending(c => c.MessageId).First().MessageId);
-        var documents = (await SearchIndex.DocumentsAsync(db, best.Values.ToList(), ct)).ToDictionary(d => d.MessageId);
-        var words = positive.Select(t => t.Text).ToList();
-        return new TicketPage(items.Select(i => best.TryGetValue(i.Id, out var id) && documents.TryGetValue(id, out var document)
-            ? i with { Snippet = Snippet.Build(document, words) } : i).ToList(), total);
-    }
-
-    // The conditions on the ticket itself, and terms left out: no message of the ticket may contain one.
-    private IQueryable<Ticket> TicketConditions(IQueryable<Ticket> tickets, SearchQuery search, string? userId)
-    {
-        if (search.TicketNumber is { } number)
-            tickets = tickets.Where(t => t.Id == number);
-        if (search.Status is { } status)
-            tickets = tickets.Where(t => t.Status == status);
-        if (search.Unassigned)
-            tickets = tickets.Where(t => t.AssigneeId == null || t.AssigneeId == "");
-        if (search.Mine)
-            tickets = tickets.Where(t => userId != null && t.AssigneeId == userId);
-        if (search.Unread)
-            tickets = tickets.Where(t => userId != null
-                && !db.TicketReads.Any(r => r.UserId == userId && r.TicketId == t.Id && r.SeenAt >= t.LastMessageAt));
-        if (search.Assignee is { } assignee)
-        {
-            var email = assignee.ToUpperInvariant();
-            var name = assignee.ToLowerInvariant();
-            var users = db.Users.Where(u => u.NormalizedEmail == email || (u.DisplayName != null && u.DisplayName.ToLower() == name)).Select(u => u.Id);
-            tickets = tickets.Where(t => t.AssigneeId != null && users.Contains(t.AssigneeId));
-        }
-        if (search.Bot is { } bot)
-        {
-            var name = bot.ToLowerInvariant();
-            var bots = db.Bots.Where(b => b.Name.ToLower() == name).Select(b => (Guid?)b.Id);
-            tickets = tickets.Where(t => bots.Contains(t.BotId));
-        }
-        var negative = search.Negative.ToList();
-        if (negative.Count > 0)
-        {
-            var excluded = SearchIndex.Matches(db, negative, all: false);
-            tickets = tickets.Where(t => !db.Messages.Any(m => m.TicketId == t.Id && excluded.Any(h => h.MessageId == m.Id)));
-        }
-        return tickets;
     }
 
     /// <summary>Messages a ticket page holds when no limit is asked for.</summary>

@@ -104,7 +104,7 @@ public sealed class InboxEffects(IServiceScopeFactory scopes, TicketCounts count
         var state = store.Select<InboxState>();
         var userId = await UserIdAsync(store);
         var filter = new TicketFilter(state.Filter.BotId, state.Filter.Status, state.Filter.Query,
-            state.Filter.Mine ? userId ?? "-" : null, RoutedOnly: true, UserId: userId);
+            state.Filter.Mine ? userId ?? "-" : null, RoutedOnly: true);
         var page = await list.ListAsync(filter, state.Page, InboxState.PageSize, load.AtLeast);
         ImmutableHashSet<long>? unread = null;
         if (load.Unread)
@@ -115,8 +115,5 @@ public sealed class InboxEffects(IServiceScopeFactory scopes, TicketCounts count
                 : [.. await scope.ServiceProvider.GetRequiredService<TicketReads>().UnreadAsync(userId, page.Items)];
         }
         store.Dispatch(new InboxLoaded(state.Filter, state.Page, [.. page.Items], page.Total, unread));
-        // A search that could not be read lists nothing and says what is wrong with it, in words.
-        if (page.SearchError is { } searchError)
-            store.Dispatch(new InboxLoadFailed(searchError));
     }
 }

@@ -190,7 +190,6 @@ internal sealed class IntakeDeliveryWriter(int maxMessagesPerTicket, ILogger<Int
             await state.Rows.InsertAsync(message, m.RawFile);
             if (ResolveInlinePlaceholders(message))
                 await state.Rows.UpdateHtmlAsync(message);
-            await state.Rows.IndexAsync(message, m.SearchBody);
         });
     }
 

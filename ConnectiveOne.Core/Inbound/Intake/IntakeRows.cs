@@ -6,7 +6,6 @@ using ConnectiveOne.Core.Addresses;
 using ConnectiveOne.Core.Bots;
 using ConnectiveOne.Core.Inbound.Bounces;
 using ConnectiveOne.Core.Persistence;
-using ConnectiveOne.Core.Search;
 using ConnectiveOne.Core.Tickets;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -43,7 +42,6 @@ internal sealed class IntakeRows : IAsyncDisposable
         _insertParticipant;
     private readonly Statement _ticketActivity, _ticketReopened, _messageHtml, _addressSeen, _addressForwarding;
     private readonly Statement _insertReport, _messageDelivery;
-    private readonly SearchIndex.SearchRows _searchRows;
 
     public IntakeRows(AppDbContext db)
     {
@@ -73,7 +71,6 @@ internal sealed class IntakeRows : IAsyncDisposable
         _addressSeen = Statement.Update(connection, sql, Entity<CorporateAddress>(), [nameof(CorporateAddress.LastReceivedAt)]);
         _addressForwarding = Statement.Update(connection, sql, Entity<CorporateAddress>(), [nameof(CorporateAddress.LastReceivedAt),
             nameof(CorporateAddress.Forwarding), nameof(CorporateAddress.ForwardingDetail), nameof(CorporateAddress.ForwardingTestToken)]);
-        _searchRows = new SearchIndex.SearchRows(connection);
     }
 
     private DbTransaction Transaction => _db.Database.CurrentTransaction?.GetDbTransaction()
@@ -112,13 +109,6 @@ internal sealed class IntakeRows : IAsyncDisposable
 
     /// <summary>Adds a participant to a ticket unless that address is on it already.</summary>
     public Task InsertAsync(TicketParticipant participant) => _insertParticipant.ExecuteAsync(participant, Transaction);
-
-    /// <summary>
-    /// Writes the message's search index row in the batch's transaction, so it is found as soon as it is committed;
-    /// <paramref name="body"/> is the indexed body made while preparing (null: made from the message).
-    /// </summary>
-    public Task IndexAsync(TicketMessage message, string? body) =>
-        _searchRows.InsertAsync(SearchDocument.For(message, body), Transaction, CancellationToken.None);
 
     /// <summary>Adds <paramref name="added"/> messages to a changed ticket's count and writes its activity time, and its status when a reply reopened it.</summary>
     public Task UpdateAsync(Ticket ticket, bool reopened, int added) =>
@@ -240,7 +230,6 @@ internal sealed class IntakeRows : IAsyncDisposable
                      _insertContentFromFile, _insertParticipant, _ticketActivity, _ticketReopened,
                      _messageHtml, _addressSeen, _addressForwarding, _insertReport, _messageDelivery })
             await statement.DisposeAsync();
-        await _searchRows.DisposeAsync();
     }
 
     /// <summary>One prepared statement: the command, and for each parameter the property whose value it carries.</summary>

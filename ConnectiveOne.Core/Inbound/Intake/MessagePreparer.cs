@@ -141,7 +141,6 @@ public sealed class MessagePreparer(IOptions<ConnectiveOneOptions> options, Mess
                 Text = textBody,
                 Html = html?.Html,
                 HasRemoteImages = html?.HasRemoteImages ?? false,
-                SearchBody = Search.SearchDocument.BodyOf(textBody, html?.Html),
                 Flags = (MessageFlags)(int)classification.Flags,
                 FlagReasons = classification.Reasons,
                 Bounce = classification.Has(AutomaticMailFlags.Bounce) ? ReadBounce(message) : null,

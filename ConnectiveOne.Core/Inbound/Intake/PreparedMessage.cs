@@ -67,9 +67,6 @@ public sealed class PreparedMessage : IDisposable
     public string? Html { get; init; }
     public bool HasRemoteImages { get; init; }
 
-    /// <summary>The body as the search index holds it (<see cref="Search.SearchDocument.BodyOf"/>), made here off the writer's thread.</summary>
-    public string? SearchBody { get; init; }
-
     /// <summary>AutoReply, Bounce, Loop, Bulk and ParseFailed; ForwardedAs is decided per address by the writer.</summary>
     public MessageFlags Flags { get; init; }
     public IReadOnlyList<string> FlagReasons { get; init; } = [];

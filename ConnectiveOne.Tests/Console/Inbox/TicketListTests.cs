@@ -50,18 +50,6 @@ public sealed class TicketListTests : MudTestContext
     }
 
     [Fact]
-    public void A_search_result_shows_its_snippet_with_only_the_marks_as_markup()
-    {
-        var found = Ticket(7, "Invoice", TimeSpan.FromMinutes(5)) with { Snippet = "the &lt;b&gt;late <mark>invoice</mark> &amp; more" };
-        var list = Render<TicketList>(p => p.Add(c => c.State, State(found)).Add(c => c.Now, Now));
-
-        var snippet = list.Find("[data-testid='ticket-snippet']");
-        Assert.Equal("invoice", snippet.QuerySelector("mark")!.TextContent);
-        Assert.Null(snippet.QuerySelector("b"));
-        Assert.Equal("the <b>late invoice & more", snippet.TextContent);
-    }
-
-    [Fact]
     public void An_empty_list_says_why_and_what_to_do()
     {
         var empty = Render<TicketList>(p => p.Add(c => c.State, State()));
