@@ -199,7 +199,7 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Rel
         var own = await db.Addresses.AsNoTracking().Select(a => a.NormalizedEmail).ToListAsync(ct);
         bool IsOwn(string a) => CustomerAddress.IsOwn(a, composer.InboundDomain, own);
         var (to, cc) = ConversationAddresses.ReplyAll(new NamedAddress(ticket.CustomerEmail, ticket.CustomerName), participants,
-            answered is null ? null : await ReplyAddressOfAsync(answered, ct), IsOwn);
+            answered is null ? null : await ReplyAddressOfAsync(answered, ct), IsOwn, answered?.FromAddress);
         return new ReplyDefaults(to.Where(a => a.Email.Length > 0).ToList(), cc);
     }
 

@@ -55,14 +55,18 @@ public static class ConversationAddresses
     /// <summary>
     /// The default recipients of a reply (reply-all): To the address that <paramref name="answered"/> asks replies to go
     /// to (its Reply-To, else its sender; the customer when there is no message to answer or it was ours), Cc every
-    /// other participant except third parties and <paramref name="isOwn"/> addresses.
+    /// other participant except third parties and <paramref name="isOwn"/> addresses. When the answered message's
+    /// Reply-To differs from its sender (<paramref name="answeredSender"/>), the sender is not copied: Reply-To says where
+    /// that person wants answers (RFC 5322 §3.6.2), as mail clients' "reply all" does.
     /// </summary>
     public static (IReadOnlyList<NamedAddress> To, IReadOnlyList<NamedAddress> Cc) ReplyAll(NamedAddress customer,
-        IReadOnlyList<TicketParticipant> participants, NamedAddress? answered, Func<string, bool> isOwn)
+        IReadOnlyList<TicketParticipant> participants, NamedAddress? answered, Func<string, bool> isOwn, string? answeredSender = null)
     {
         var to = answered is { } a && CustomerAddress.ProblemWith(a.Email) is null && !isOwn(a.Email) ? a : customer;
         var cc = new List<NamedAddress>();
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { to.Email };
+        if (to == answered && !string.IsNullOrEmpty(answeredSender))
+            seen.Add(answeredSender);
         if (seen.Add(customer.Email) && customer.Email.Length > 0)
             cc.Add(customer);
         foreach (var p in participants.Where(p => p.Role != ParticipantRole.ThirdParty).OrderBy(p => p.AddedAt).ThenBy(p => p.Email, StringComparer.Ordinal))

@@ -13,6 +13,7 @@ namespace ConnectiveOne.Tests.Browser;
 /// finding. One app, tickets by real SMTP, one sign-in per theme.
 /// </summary>
 [Collection(BrowserCollection.Name)]
+[Trait("Database", "Sqlite")] // what the page shows and how it is operated, not the provider: API and integration tests cover both databases
 public sealed class AccessibilityBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
 {
     private InboundApp _inbound = null!;

@@ -39,6 +39,7 @@ public sealed class KeyboardInboxApp : IAsyncLifetime
 
 /// <summary>The inbox by keyboard: every key of the ? overlay, Esc one level at a time, focus always visible, the live title.</summary>
 [Collection(BrowserCollection.Name)]
+[Trait("Database", "Sqlite")] // what the page shows and how it is operated, not the provider: API and integration tests cover both databases
 public sealed class InboxKeyboardBrowserTests(ChromiumFixture chromium, KeyboardInboxApp fixture) : IClassFixture<KeyboardInboxApp>
 {
     private TestApp App => fixture.App;

@@ -7,6 +7,7 @@ namespace ConnectiveOne.Tests.Browser;
 /// The screenshots land in test-artifacts/ for people to look at.
 /// </summary>
 [Collection(BrowserCollection.Name)]
+[Trait("Database", "Sqlite")] // what the page shows and how it is operated, not the provider: API and integration tests cover both databases
 public sealed class LayoutBrowserTests(ChromiumFixture chromium)
 {
     public static TheoryData<int, int, string> Sizes => new()

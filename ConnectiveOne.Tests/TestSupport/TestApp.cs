@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 
 namespace ConnectiveOne.Tests.TestSupport;
 
@@ -57,6 +58,9 @@ public sealed class TestApp : WebApplicationFactory<Program>
             _settings[key] = value;
     }
 
+    /// <summary>Changes to the app's services (e.g. an EF interceptor a test observes); set before the app starts.</summary>
+    public Action<IServiceCollection>? TestServices { get; set; }
+
     /// <summary>This app's database (shared with the app it was created to share with, if any).</summary>
     public TestDatabase Database { get; }
 
@@ -83,6 +87,8 @@ public sealed class TestApp : WebApplicationFactory<Program>
         builder.UseStaticWebAssets();
         foreach (var (key, value) in _settings)
             builder.UseSetting(key, value);
+        if (TestServices is { } configure)
+            builder.ConfigureTestServices(configure);
     }
 
     public HttpClient CreateApiClient(string? token = AdminToken)

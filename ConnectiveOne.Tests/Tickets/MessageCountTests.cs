@@ -1,4 +1,5 @@
 using System.Data.Common;
+using ConnectiveOne.Core.Persistence;
 using ConnectiveOne.Tests.TestSupport;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -18,6 +19,8 @@ public sealed class MessageCountTests : IAsyncLifetime
     [Fact]
     public async Task A_reply_and_the_customers_next_mail_landing_together_are_both_counted()
     {
+        var intakeBegins = new IntakeTransactionStarting();
+        _inbound.App.TestServices = services => services.ConfigureDbContext<AppDbContext>(db => db.AddInterceptors(intakeBegins));
         var technical = await MailSeed.AddressServedByBotAsync(_inbound.App);
         await _inbound.SendAsync(Mail("Invoice 4711 is wrong"), technical);
         long ticketId;
@@ -30,12 +33,13 @@ public sealed class MessageCountTests : IAsyncLifetime
         await commit.Entered.WaitAsync(TimeSpan.FromSeconds(30));
         // …while the customer's next mail arrives: intake reads the ticket before the reply's count is visible, and
         // writes after it. On PostgreSQL intake's write waits for the reply's row lock (seen in pg_stat_activity);
-        // on SQLite intake waits for the write lock before it reads, so order is all there is to set up.
+        // on SQLite intake waits for the write lock before it reads, so order is all there is to set up: intake's
+        // transaction starts while the reply's is still open.
+        intakeBegins.Arm();
         var mail = _inbound.SendAsync(Mail("Re: Invoice 4711 is wrong"), technical);
+        await intakeBegins.Started.WaitAsync(TimeSpan.FromSeconds(30));
         if (TestDatabase.IsPostgres)
             await WaitUntilAsync(_inbound.App.Database.SomeoneWaitsForALockAsync, "intake never waited for the reply's lock");
-        else
-            await Task.Delay(300);
         commit.Release();
         Assert.Null((await reply).Error);
         await mail;
@@ -61,6 +65,29 @@ public sealed class MessageCountTests : IAsyncLifetime
         {
             Assert.True(DateTime.UtcNow < deadline, otherwise);
             await Task.Delay(20);
+        }
+    }
+
+    /// <summary>
+    /// Says when the intake writer starts a transaction after <see cref="Arm"/>. The app's other workers share the
+    /// context type, so the writer is told apart by the caller on the stack (the interceptor runs inside its
+    /// <c>BeginTransactionAsync</c> call).
+    /// </summary>
+    private sealed class IntakeTransactionStarting : DbTransactionInterceptor
+    {
+        private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private volatile bool _armed;
+
+        public Task Started => _started.Task;
+
+        public void Arm() => _armed = true;
+
+        public override ValueTask<InterceptionResult<DbTransaction>> TransactionStartingAsync(DbConnection connection,
+            TransactionStartingEventData eventData, InterceptionResult<DbTransaction> result, CancellationToken cancellationToken = default)
+        {
+            if (_armed && new System.Diagnostics.StackTrace().ToString().Contains("IntakeBatchWriter", StringComparison.Ordinal))
+                _started.TrySetResult();
+            return ValueTask.FromResult(result);
         }
     }
 
