@@ -55,7 +55,11 @@ public sealed class TicketEffects(IServiceScopeFactory scopes, ILogger<TicketEff
             // Without a message id (a node on the previous version) the newest page is merged in instead.
             ChangeKind.MessageAdded when change.Id == ticketId => (change.MessageId ?? NewestPage, false),
             ChangeKind.TicketUpdated when change.Id == ticketId => (null, true),
-            ChangeKind.DeliveryStatusChanged when long.TryParse(change.Id, out var id) && state.Messages.Exists(m => m.Id == id) => (id, false),
+            // A message shown, or one newer than all shown: a reply just sent can be delivered before the load its
+            // messageAdded asked for has brought it (that load may then show it Queued). The load reads only this
+            // ticket's messages, so another ticket's delivery costs one empty read.
+            ChangeKind.DeliveryStatusChanged when long.TryParse(change.Id, out var id)
+                && (state.Messages.Exists(m => m.Id == id) || state.Messages.All(m => m.Id < id)) => (id, false),
             _ => null,
         };
     }
