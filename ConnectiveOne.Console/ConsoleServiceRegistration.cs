@@ -18,6 +18,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.FileProviders;
 using MudBlazor.Services;
 using Serilog;
+using Serilog.Events;
 using StackExchange.Redis;
 
 namespace ConnectiveOne.Console;
@@ -27,7 +28,9 @@ internal static class ConsoleServiceRegistration
     public static IServiceCollection AddConnectiveOneConsole(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddRazorComponents().AddInteractiveServerComponents();
-        services.AddMudServices();
+        // Toasts at the top centre, over the app bar's empty middle: the controls an operator uses sit in the panes below
+        // (status and assignee at the top right, Send at the bottom right), and a toast must not cover the one just used.
+        services.AddMudServices(mud => mud.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.TopCenter);
         services.AddCascadingAuthenticationState();
         services.AddLiveAuthentication();
         services.AddConnectiveOneStore();
@@ -109,6 +112,7 @@ internal static class ConsoleServiceRegistration
         services.AddOpenApiDocument();
         services.AddHttpContextAccessor();
         services.AddScoped<ThemePreference>();
+        services.AddScoped<Features.Inbox.OperatorTimeZone>();
         services.AddHealthChecks();
         var signalR = services.AddSignalR();
         var redis = configuration[$"{ConnectiveOneOptions.Section}:Redis"];
@@ -127,10 +131,24 @@ internal static class ConsoleServiceRegistration
         return services;
     }
 
+    // Scripts, styles, the circuit's socket and health probes answered fine are routine: Debug, so the Information log
+    // shows what people and integrations did. Server errors are errors whatever the path.
+    private static LogEventLevel RequestLogLevel(HttpContext context, double elapsed, Exception? error) =>
+        error is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error
+        : context.Response.StatusCode < 400 && RoutineRequestPaths.Any(p => context.Request.Path.StartsWithSegments(p)) ? LogEventLevel.Debug
+        : LogEventLevel.Information;
+
+    private static readonly string[] RoutineRequestPaths = ["/_framework", "/_content", "/_blazor", "/assets", "/health"];
+
     public static WebApplication UseConnectiveOne(this WebApplication app)
     {
         app.UseForwardedHeaders();
-        app.UseSerilogRequestLogging();
+        // The app's own logger: its static one is left silent (see Logging), and would swallow every request line.
+        app.UseSerilogRequestLogging(o =>
+        {
+            o.Logger = app.Services.GetRequiredService<Serilog.ILogger>();
+            o.GetLevel = RequestLogLevel;
+        });
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler(new ExceptionHandlerOptions

@@ -169,6 +169,12 @@ public sealed class TicketOptions
     /// it (<see cref="Tickets.Ticket.ContinuesTicketId"/>). Bounds what one sender can pile into one conversation.
     /// </summary>
     public int MaxMessagesPerTicket { get; set; } = DefaultMaxMessagesPerTicket;
+
+    /// <summary>
+    /// The longest the snooze worker sleeps before it looks for due snoozes again (it also wakes at the next snooze's time
+    /// and whenever a ticket changes); bounds how late a snooze set on another node without Redis ends.
+    /// </summary>
+    public TimeSpan SnoozeCheckInterval { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 public sealed class InboundOptions

@@ -5,8 +5,10 @@ using ConnectiveOne.Core.Dns;
 using ConnectiveOne.Core.Events;
 using ConnectiveOne.Core.Inbound;
 using ConnectiveOne.Core.Nodes;
+using ConnectiveOne.Core.Notifications;
 using ConnectiveOne.Core.Outbound;
 using ConnectiveOne.Core.Persistence;
+using ConnectiveOne.Core.SavedReplies;
 using ConnectiveOne.Core.Tickets;
 using MailKit.Security;
 using Microsoft.AspNetCore.Identity;
@@ -33,6 +35,8 @@ public static class CoreServiceRegistration
             .Validate(o => o.WorkLease > 2 * o.Outbound.Timeout,
                 "ConnectiveOne:WorkLease must be more than twice ConnectiveOne:Outbound:Timeout, so a delivery ends within its lease.")
             .Validate(o => o.Tickets.MaxMessagesPerTicket >= 2, "ConnectiveOne:Tickets:MaxMessagesPerTicket must be at least 2.")
+            .Validate(o => o.Tickets.SnoozeCheckInterval >= TimeSpan.FromMilliseconds(100) && o.Tickets.SnoozeCheckInterval <= TimeSpan.FromHours(1),
+                "ConnectiveOne:Tickets:SnoozeCheckInterval must be between 00:00:00.1 and 01:00:00.")
             .Validate(o => o.Database.Provider != DatabaseProvider.Postgres || o.Database.HasConnectionString, DatabaseOptions.MissingConnectionString)
             .Validate(o => o.Database.Provider != DatabaseProvider.Sqlite || !o.Database.HasConnectionString, DatabaseOptions.StrayConnectionString)
             .Validate(o => Enum.TryParse<SecureSocketOptions>(o.Outbound.Security, ignoreCase: true, out _),
@@ -86,6 +90,8 @@ public static class CoreServiceRegistration
         services.AddInbound();
         services.AddTickets();
         services.AddOutbound();
+        services.AddNotifications();
+        services.AddSavedReplies();
         services.AddBots();
         services.AddNodes();
         return services;

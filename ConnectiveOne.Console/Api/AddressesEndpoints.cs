@@ -30,9 +30,10 @@ internal static class AddressesEndpoints
         addresses.MapDelete("/{id:guid}", async (Guid id, AddressDirectory directory, CancellationToken ct) =>
             await directory.DeleteAsync(id, ct) switch
             {
-                (DeleteAddressOutcome.Deleted, _) => Results.NoContent(),
-                (DeleteAddressOutcome.UsedByBot, var bot) => Problems.Conflict(
+                { Outcome: DeleteAddressOutcome.Deleted } => Results.NoContent(),
+                { Outcome: DeleteAddressOutcome.UsedByBot, BotName: var bot } => Problems.Conflict(
                     $"The bot \"{bot}\" uses this address. Turn off its Email channel (or choose another address there) first."),
+                { Outcome: DeleteAddressOutcome.HasTickets } removal => Problems.Conflict(removal.Blocked("this address")!),
                 _ => NotFound(),
             }).WithMetadata(new ForbiddenTitle("Only admins can remove addresses."));
     }

@@ -15,6 +15,10 @@ internal static class ApiRoutes
         v1.MapUsers();
         v1.MapInbound();
         v1.MapTickets();
+        v1.MapNotifications();
+        v1.MapSavedReplies();
+        v1.MapTicketWorkflow();
+        v1.MapDrafts();
         app.MapFiles();
         v1.MapAddresses();
         v1.MapDomains();

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.SignalR;
 namespace ConnectiveOne.Console.Live;
 
 /// <summary>
-/// Forwards every <see cref="ChangeNotifier"/> event except <see cref="ChangeKind.UserChanged"/> to all hub clients
+/// Forwards every <see cref="ChangeNotifier"/> event except <see cref="ChangeKind.UserChanged"/>, one user's <see cref="ChangeKind.NotificationsChanged"/> and <see cref="ChangeKind.DraftChanged"/> to all hub clients
 /// as <c>SendAsync(wireName, new { id })</c> (<c>messageAdded</c> adds <c>messageId</c>). The notifier's callback only queues, so publishers never wait on sockets.
 /// With several nodes only events published on this node are forwarded: the SignalR Redis backplane takes them to
 /// the hub clients of every node, so forwarding the other nodes' events too would deliver them twice.
@@ -20,7 +20,7 @@ internal sealed class LiveEventsBridge(ChangeNotifier notifier, IHubContext<Live
         using var subscription = notifier.Subscribe(change =>
         {
             // Who may do what is internal: user changes only make open sessions re-read their rights.
-            if (change.Kind != ChangeKind.UserChanged && !change.FromOtherNode)
+            if (change.Kind is not (ChangeKind.UserChanged or ChangeKind.NotificationsChanged or ChangeKind.DraftChanged) && !change.FromOtherNode)
                 _queue.Writer.TryWrite(change);
         });
 

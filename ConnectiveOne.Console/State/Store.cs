@@ -147,11 +147,14 @@ public static class StoreRegistration
         services.AddScoped<Store>();
         services.AddSingleton<IFeature, Session.SessionFeature>();
         services.AddSingleton<IFeature, Notifications.NotificationsFeature>();
+        services.AddScoped<IEffect, Notifications.NotificationsEffects>();
         services.AddSingleton<IFeature, Inbox.InboxFeature>();
         services.AddSingleton<IFeature, Changes.ChangesFeature>();
         services.AddScoped<IEffect, Inbox.InboxEffects>();
         services.AddSingleton<IFeature, Ticket.TicketFeature>();
         services.AddScoped<IEffect, Ticket.TicketEffects>();
+        services.AddSingleton<IFeature, Drafts.DraftsFeature>();
+        services.AddScoped<IEffect, Drafts.DraftsEffects>();
         services.AddSingleton<IFeature, Bots.BotsFeature>();
         services.AddScoped<IEffect, Bots.BotsEffects>();
         services.AddSingleton<IFeature, Setup.SetupFeature>();

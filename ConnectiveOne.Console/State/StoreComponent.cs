@@ -6,7 +6,8 @@ namespace ConnectiveOne.Console.State;
 /// A component that shows part of the store (like Fluxor's FluxorComponent) and re-renders only when what it selected
 /// changed: each <see cref="Select{TState}"/> or <see cref="Select{TState, TSlice}"/> made while rendering is
 /// remembered, re-read on every store change and compared with what was shown. A component that never selected
-/// anything, or whose slices are equal, is not re-rendered.
+/// anything, or whose slices are equal, is not re-rendered. Only a component rendered interactively (on the circuit)
+/// follows the store; a prerendered one shows the store as it was when it rendered.
 /// </summary>
 public abstract class StoreComponent : ComponentBase, IDisposable
 {
@@ -39,7 +40,10 @@ public abstract class StoreComponent : ComponentBase, IDisposable
     public override Task SetParametersAsync(ParameterView parameters)
     {
         // Here rather than in OnInitialized: runs once for every subclass, whether or not it calls base.OnInitialized().
-        if (!_subscribed && !_disposed)
+        // Only an interactive render follows the store. A prerendered instance (the static renderer, during the HTTP
+        // request) shows one snapshot and is thrown away; re-rendered there on the changes its own page's loads brought to
+        // the request's store, it made Blazor's diff throw NullReferenceException (the inbox, once the draft marks loaded).
+        if (!_subscribed && !_disposed && RendererInfo.IsInteractive)
         {
             Store.StateChanged += OnStateChanged;
             _subscribed = true;

@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using ConnectiveOne.Console.State.Changes;
 using ConnectiveOne.Console.State.Inbox;
-using ConnectiveOne.Console.State.Notifications;
 using ConnectiveOne.Console.State.Session;
 using ConnectiveOne.Core.Accounts;
 using ConnectiveOne.Core.Events;
@@ -67,10 +66,6 @@ public sealed class StoreConnector(Store store, AuthenticationStateProvider auth
             if (change.Kind != ChangeKind.TicketCreated)
                 store.Dispatch(new InboxRefreshRequested { AtLeast = notifier.Sequence });
         }
-        // Only events with words for people become notifications (one naming a user, e.g. a bounced reply, only for that
-        // user); the rest drive pages directly.
-        if (change.Summary is { } text && (change.ForUserId is null || change.ForUserId == store.Select<SessionState>().UserId))
-            store.Dispatch(new NotificationReceived(new Notification(change.WireName, change.Id, text, change.At)));
     }
 
     public void Dispose()

@@ -53,6 +53,25 @@ public enum DeleteAddressOutcome
     Deleted,
     NotFound,
     UsedByBot,
+
+    /// <summary>Tickets came in through it: they send their replies from it, so it stays.</summary>
+    HasTickets,
+}
+
+/// <summary>What removing an address would do: blocked by <c>BotName</c>'s Email channel, or by its <c>Tickets</c>.</summary>
+public sealed record AddressRemoval(DeleteAddressOutcome Outcome, string? BotName = null, int Tickets = 0)
+{
+    /// <summary>Why the address cannot be removed, in words; null when it can.</summary>
+    public string? Blocked(string email) => Outcome switch
+    {
+        DeleteAddressOutcome.UsedByBot =>
+            $"The bot \"{BotName}\" uses {email}. Turn off its Email channel (or choose another address there) first.",
+        DeleteAddressOutcome.HasTickets =>
+            $"{Tickets} {(Tickets == 1 ? "ticket" : "tickets")} came in through {email}; they send their replies from it, so it stays. "
+            + "To stop its mail, remove the redirect rule in your mail system.",
+        DeleteAddressOutcome.NotFound => "This address was removed already.",
+        _ => null,
+    };
 }
 
 /// <summary>Adds, lists and removes corporate addresses; a new domain gets its DKIM keys on the first address.</summary>
@@ -128,15 +147,26 @@ public sealed class AddressDirectory(
             .OrderBy(a => a.DisplayEmail, StringComparer.OrdinalIgnoreCase).ToArray();
     }
 
-    /// <summary>Removes an address unless a bot uses it (then the bot's name says which).</summary>
-    public async Task<(DeleteAddressOutcome Outcome, string? BotName)> DeleteAsync(Guid id, CancellationToken cancellationToken)
+    /// <summary>What removing the address would do now (the confirmation says it before the click); Deleted means it can go.</summary>
+    public async Task<AddressRemoval> CheckRemovalAsync(Guid id, CancellationToken cancellationToken)
     {
-        var address = await db.Addresses.FirstOrDefaultAsync(a => a.Id == id, cancellationToken);
-        if (address is null)
-            return (DeleteAddressOutcome.NotFound, null);
+        if (!await db.Addresses.AnyAsync(a => a.Id == id, cancellationToken))
+            return new(DeleteAddressOutcome.NotFound);
         var bot = await db.Bots.Where(b => b.EmailAddressId == id).Select(b => b.Name).FirstOrDefaultAsync(cancellationToken);
         if (bot is not null)
-            return (DeleteAddressOutcome.UsedByBot, bot);
+            return new(DeleteAddressOutcome.UsedByBot, bot);
+        // Tickets keep their address (replies go out from it): the database refuses to remove it under them.
+        var tickets = await db.Tickets.CountAsync(t => t.AddressId == id, cancellationToken);
+        return tickets > 0 ? new(DeleteAddressOutcome.HasTickets, Tickets: tickets) : new(DeleteAddressOutcome.Deleted);
+    }
+
+    /// <summary>Removes an address unless a bot uses it (then the bot's name says which) or tickets came in through it.</summary>
+    public async Task<AddressRemoval> DeleteAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var removal = await CheckRemovalAsync(id, cancellationToken);
+        if (removal.Outcome != DeleteAddressOutcome.Deleted)
+            return removal;
+        var address = await db.Addresses.FirstAsync(a => a.Id == id, cancellationToken);
 
         db.Addresses.Remove(address);
         // The domain and its keys stay (a re-added address reuses them), but nobody needs its checks any more.
@@ -145,7 +175,7 @@ public sealed class AddressDirectory(
             domain.NextCheckAt = null;
         await db.SaveChangesAsync(cancellationToken);
         logger.LogInformation("Removed address {AddressId}", id);
-        return (DeleteAddressOutcome.Deleted, null);
+        return removal;
     }
 
     private async Task<AddAddressResult?> FindDuplicateAsync(ParsedAddress parsed, CancellationToken cancellationToken)

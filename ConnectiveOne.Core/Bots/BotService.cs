@@ -44,18 +44,57 @@ public sealed class BotService(AppDbContext db, ChangeNotifier notifier)
     public async Task<BotResult> CreateAsync(string? name, CancellationToken ct = default)
     {
         var trimmed = name?.Trim() ?? "";
-        if (trimmed.Length == 0)
-            return BotResult.Fail(BotError.Invalid, "A bot needs a name.");
-        if (trimmed.Length > MaxNameLength)
-            return BotResult.Fail(BotError.Invalid, $"A bot's name can be at most {MaxNameLength} characters.");
-        var all = await db.Bots.AsNoTracking().Select(b => b.Name).ToListAsync(ct);
-        // Names identify bots in messages ("used by bot X"), so two bots may not share one.
-        if (all.Any(n => string.Equals(n, trimmed, StringComparison.OrdinalIgnoreCase)))
-            return BotResult.Fail(BotError.Conflict, $"A bot named {trimmed} already exists.");
+        if (await NameProblemAsync(trimmed, null, ct) is { } problem)
+            return problem;
         var bot = new Bot { Name = trimmed };
         db.Bots.Add(bot);
         await db.SaveChangesAsync(ct);
         return BotResult.Ok(bot);
+    }
+
+    /// <summary>Gives the bot another name (unique like a new one). The tickets and the Email channel stay.</summary>
+    public async Task<BotResult> RenameAsync(Guid botId, string? name, CancellationToken ct = default)
+    {
+        var trimmed = name?.Trim() ?? "";
+        var bot = await db.Bots.FirstOrDefaultAsync(b => b.Id == botId, ct);
+        if (bot is null)
+            return BotResult.Fail(BotError.NotFound, "There is no bot with that id.");
+        if (await NameProblemAsync(trimmed, botId, ct) is { } problem)
+            return problem;
+        bot.Name = trimmed;
+        await db.SaveChangesAsync(ct);
+        return BotResult.Ok(bot);
+    }
+
+    /// <summary>How many tickets the bot has (the removal dialog says what happens to them).</summary>
+    public Task<int> CountTicketsAsync(Guid botId, CancellationToken ct = default) =>
+        db.Tickets.CountAsync(t => t.BotId == botId, ct);
+
+    /// <summary>
+    /// Removes the bot. Its tickets are kept without a bot, like mail that arrived before any binding: they join the
+    /// next bot that takes their address (<see cref="BindEmailAsync"/>). Its address is free at once. False when there
+    /// was no such bot.
+    /// </summary>
+    public async Task<bool> DeleteAsync(Guid botId, CancellationToken ct = default)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await db.Tickets.Where(t => t.BotId == botId).ExecuteUpdateAsync(s => s.SetProperty(t => t.BotId, (Guid?)null), ct);
+        var removed = await db.Bots.Where(b => b.Id == botId).ExecuteDeleteAsync(ct);
+        await transaction.CommitAsync(ct);
+        return removed > 0;
+    }
+
+    private async Task<BotResult?> NameProblemAsync(string trimmed, Guid? renaming, CancellationToken ct)
+    {
+        if (trimmed.Length == 0)
+            return BotResult.Fail(BotError.Invalid, "A bot needs a name.");
+        if (trimmed.Length > MaxNameLength)
+            return BotResult.Fail(BotError.Invalid, $"A bot's name can be at most {MaxNameLength} characters.");
+        var all = await db.Bots.AsNoTracking().Where(b => b.Id != renaming).Select(b => b.Name).ToListAsync(ct);
+        // Names identify bots in messages ("used by bot X"), so two bots may not share one.
+        return all.Any(n => string.Equals(n, trimmed, StringComparison.OrdinalIgnoreCase))
+            ? BotResult.Fail(BotError.Conflict, $"A bot named {trimmed} already exists.")
+            : null;
     }
 
     /// <summary>

@@ -6,8 +6,7 @@ public static class DnsRecordMatcher
     public const string DidNotAnswerHint =
         "The DNS server did not answer (timeout or server failure), so this record could not be checked. It is checked again later.";
 
-    private const string NotFoundYetHint =
-        "Not found yet. Publish the value shown; DNS changes can take from a few minutes to an hour to appear.";
+    private const string NotFoundYetHint = "Not found yet. Publish the value shown. " + DnsRecordPlanner.PropagationEstimate;
 
     /// <summary>Plans the records from <paramref name="snapshot"/>, compares each one, and derives the domain status.</summary>
     public static DomainCheckResult Check(DomainDnsSettings settings, DomainDnsSnapshot snapshot, DateTimeOffset checkedAt)
@@ -93,7 +92,8 @@ public static class DnsRecordMatcher
                 + "(it keeps your current entries); do not add a second SPF record."),
             SpfPlanKind.MultipleRecords => (RecordStatus.Wrong,
                 $"There are {plan.ExistingRecords.Count} SPF records at {settings.Domain}; receivers treat that as an error. "
-                + "Please merge these into one: publish the value shown and delete the others."),
+                + $"Please merge these into one: replace \"{plan.ExistingRecords[0]}\" with the value shown and delete "
+                + string.Join(" and ", plan.ExistingRecords.Skip(1).Select(r => $"\"{r}\"")) + "."),
             _ => (RecordStatus.Ok, (string?)null),
         };
 

@@ -7,9 +7,25 @@ public static class DnsRecordPlanner
     public const string RecommendedDmarc = "v=DMARC1; p=none;";
     public const int ZoneFileTtl = 3600;
 
+    /// <summary>The one propagation estimate every page and hint gives.</summary>
+    public const string PropagationEstimate = "DNS changes usually appear within an hour, at most 48 hours.";
+
     public static string VerificationValue(string token) => VerificationPrefix + token;
 
     public static string DmarcHost(string domain) => "_dmarc." + domain;
+
+    /// <summary>
+    /// The host as registrars' panels want it: relative to the zone, <c>@</c> for the domain itself
+    /// (<c>k1._domainkey.acme.com</c> → <c>k1._domainkey</c>). A name outside the domain stays full.
+    /// </summary>
+    public static string RelativeHost(string host, string domain)
+    {
+        var name = host.TrimEnd('.');
+        var zone = domain.TrimEnd('.');
+        if (string.Equals(name, zone, StringComparison.OrdinalIgnoreCase))
+            return "@";
+        return name.EndsWith("." + zone, StringComparison.OrdinalIgnoreCase) ? name[..^(zone.Length + 1)] : name;
+    }
 
     /// <summary>
     /// The records to publish: verification, SPF (merged with the current one), each DKIM key, and DMARC

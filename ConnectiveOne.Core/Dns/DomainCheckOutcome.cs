@@ -16,7 +16,16 @@ public sealed record DomainView(
     DateTimeOffset? NextCheckAt,
     IReadOnlyList<CheckedRecord> Records,
     string? Hint,
-    string ZoneFile);
+    string ZoneFile)
+{
+    /// <summary>
+    /// When someone first tried to verify: Verify Now pressed, or a check found one of ConnectiveOne's own records
+    /// (the verification token, the DKIM key). Until then nothing was published, so nothing can be wrong: the domain
+    /// is "not verified yet", never Failed (a foreign SPF record without the include is what is to be replaced, not a
+    /// mistake). Null before.
+    /// </summary>
+    public DateTimeOffset? AttemptedAt { get; init; }
+}
 
 /// <summary>Pure: how one check result changes a stored domain (status rules, schedule, stored records).</summary>
 public static class DomainCheckOutcome
@@ -31,7 +40,9 @@ public static class DomainCheckOutcome
 
     /// <summary>What is stored in <see cref="MailDomain.LastCheckJson"/>.</summary>
     /// <remarks><c>CheckError</c>: why the last check could not be done at all (the records are those of the check before).</remarks>
-    private sealed record StoredCheck(IReadOnlyList<CheckedRecord> Records, bool DnsDidNotAnswer, string ZoneFile, string? CheckError = null);
+    /// <remarks><c>AttemptedAt</c>: see <see cref="DomainView.AttemptedAt"/>; kept here, beside the records, so that no column is needed.</remarks>
+    private sealed record StoredCheck(IReadOnlyList<CheckedRecord> Records, bool DnsDidNotAnswer, string ZoneFile, string? CheckError = null,
+        DateTimeOffset? AttemptedAt = null);
 
     /// <summary>The DNS settings of a stored domain: k1 required, k2 prepared for rotation.</summary>
     public static DomainDnsSettings SettingsOf(MailDomain domain, string spfInclude) =>
@@ -46,12 +57,22 @@ public static class DomainCheckOutcome
     /// <summary>
     /// Applies a check to the domain. A DNS outage keeps the stored status (Pending stays Pending, Verified is not
     /// demoted); once a domain was verified, a missing required record means it was removed and the domain Failed.
-    /// Returns true when the status changed.
+    /// Before the first attempt (<paramref name="explicitAttempt"/>: Verify Now; or a check that finds one of our own
+    /// records) a record that is there but not ours yet (a foreign SPF record) is only "to publish": the domain stays
+    /// Pending. Returns true when the status changed.
     /// </summary>
-    public static bool Apply(MailDomain domain, DomainCheckResult result, DateTimeOffset now, RecheckOptions schedule)
+    public static bool Apply(MailDomain domain, DomainCheckResult result, DateTimeOffset now, RecheckOptions schedule,
+        bool explicitAttempt = false)
     {
         var records = result.Records;
         var status = result.Status;
+        var attemptedAt = Read(domain)?.AttemptedAt
+            ?? (explicitAttempt || domain.VerifiedAt is not null || ShowsPublishing(records) ? now : (DateTimeOffset?)null);
+        if (attemptedAt is null && status == DomainStatus.Failed)
+        {
+            status = DomainStatus.Pending;
+            records = records.Select(r => r.Status == RecordStatus.Wrong ? r with { Status = RecordStatus.Missing } : r).ToArray();
+        }
         if (result.DnsDidNotAnswer)
         {
             status = domain.Status;
@@ -72,8 +93,24 @@ public static class DomainCheckOutcome
             domain.VerifiedAt = now;
         domain.CheckedAt = result.CheckedAt;
         domain.NextCheckAt = RecheckSchedule.NextCheckAt(status, domain.StatusChangedAt, now, schedule);
-        domain.LastCheckJson = JsonSerializer.Serialize(new StoredCheck(records, result.DnsDidNotAnswer, result.ZoneFile), _json);
+        domain.LastCheckJson = JsonSerializer.Serialize(new StoredCheck(records, result.DnsDidNotAnswer, result.ZoneFile, AttemptedAt: attemptedAt), _json);
         return changed;
+    }
+
+    /// <summary>
+    /// True when DNS holds one of the records only an admin following these steps publishes: a verification record
+    /// (whatever its token) or the DKIM key, also a truncated copy of it. A foreign SPF or DMARC record does not count.
+    /// </summary>
+    public static bool ShowsPublishing(IEnumerable<CheckedRecord> records) => records.Any(r =>
+        (r.Purpose == RecordPurpose.Verification && r.Found.Count > 0)
+        || (r.Purpose == RecordPurpose.Dkim && (r.Status == RecordStatus.Ok || r.Found.Any(f => SharesKey(f, r.Value)))));
+
+    // Every RSA-2048 key starts with the same 44 characters of ASN.1 header; 80 characters of the record take in its own.
+    private static bool SharesKey(string found, string expected)
+    {
+        static string Compact(string v) => string.Concat(v.Where(c => !char.IsWhiteSpace(c) && c != '"'));
+        var want = Compact(expected);
+        return want.Length >= 80 && Compact(found).StartsWith(want[..80], StringComparison.Ordinal);
     }
 
     /// <summary>
@@ -121,6 +158,9 @@ public static class DomainCheckOutcome
             domain.NextCheckAt,
             stored?.Records ?? [],
             hint,
-            stored?.ZoneFile ?? "");
+            stored?.ZoneFile ?? "")
+        {
+            AttemptedAt = stored?.AttemptedAt ?? domain.VerifiedAt,
+        };
     }
 }

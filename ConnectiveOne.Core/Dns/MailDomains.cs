@@ -67,11 +67,14 @@ public sealed class MailDomains(
         return DomainCheckOutcome.View(domain, time.GetUtcNow(), Schedule);
     }
 
-    /// <summary>Checks every record now (Verify Now), stores the result and announces a status change. Null when unknown.</summary>
+    /// <summary>
+    /// Checks every record now (Verify Now), stores the result and announces a status change. Null when unknown. This
+    /// is an attempt: from now on a record that is there but wrong makes the domain Failed.
+    /// </summary>
     public async Task<DomainView?> VerifyAsync(string name, CancellationToken cancellationToken)
     {
         var domain = await FindAsync(name, cancellationToken);
-        return domain is null ? null : await CheckAsync(domain, cancellationToken);
+        return domain is null ? null : await CheckAsync(domain, cancellationToken, explicitAttempt: true);
     }
 
     private async Task<MailDomain?> FindAsync(string name, CancellationToken cancellationToken)
@@ -82,11 +85,11 @@ public sealed class MailDomains(
             : await db.Domains.Include(d => d.DkimKeys).FirstOrDefaultAsync(d => d.Name == ascii, cancellationToken);
     }
 
-    private async Task<DomainView> CheckAsync(MailDomain domain, CancellationToken cancellationToken)
+    private async Task<DomainView> CheckAsync(MailDomain domain, CancellationToken cancellationToken, bool explicitAttempt = false)
     {
         var result = await verifier.CheckAsync(DomainCheckOutcome.SettingsOf(domain, options.Value.Outbound.SpfInclude), cancellationToken);
         var now = time.GetUtcNow();
-        var changed = DomainCheckOutcome.Apply(domain, result, now, Schedule);
+        var changed = DomainCheckOutcome.Apply(domain, result, now, Schedule, explicitAttempt);
         await db.SaveChangesAsync(cancellationToken);
         if (changed)
             Announce(notifier, logger, domain);

@@ -11,6 +11,13 @@ public enum ChangeKind
     DeliveryStatusChanged,
     /// <summary>A user's role, active flag, password, sessions or API tokens changed; open sessions check theirs.</summary>
     UserChanged,
+    /// <summary>A user's notifications changed (new ones, or read); <see cref="ChangeEvent.Id"/> is that user. Not sent to hub clients.</summary>
+    NotificationsChanged,
+    /// <summary>
+    /// A user's draft on a ticket was saved or deleted; <see cref="ChangeEvent.Id"/> is the ticket, <see cref="ChangeEvent.ForUserId"/>
+    /// the user, the summary <c>Draft saved</c> or <c>Draft discarded</c>. Not sent to hub clients: drafts are for the pages.
+    /// </summary>
+    DraftChanged,
 }
 
 /// <summary>One change, with the id of the thing it concerns and an optional short summary for people.</summary>

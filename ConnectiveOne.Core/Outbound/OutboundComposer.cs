@@ -12,8 +12,11 @@ using MimeKit.Cryptography;
 
 namespace ConnectiveOne.Core.Outbound;
 
-/// <summary>Who a mail of an address is from, and the DKIM signer to use (null: unsigned).</summary>
-public sealed record SenderIdentity(MailboxAddress From, DkimSigner? Signer)
+/// <summary>
+/// Who a mail of an address is from, and the DKIM signer to use (null: unsigned). <see cref="ReplyTo"/> is the corporate
+/// address when the mail has to go From the technical one, so that answers still reach the address the customer knows.
+/// </summary>
+public sealed record SenderIdentity(MailboxAddress From, DkimSigner? Signer, MailboxAddress? ReplyTo = null)
 {
     public bool Signed => Signer is not null;
 }
@@ -32,7 +35,7 @@ public sealed class OutboundComposer(AppDbContext db, IDataProtectionProvider pr
     /// <summary>Headers covered by our DKIM signature (those present are signed; absent ones are skipped by MimeKit).</summary>
     private static readonly HeaderId[] SignedHeaders =
     [
-        HeaderId.From, HeaderId.To, HeaderId.Subject, HeaderId.Date, HeaderId.MessageId, HeaderId.InReplyTo,
+        HeaderId.From, HeaderId.ReplyTo, HeaderId.To, HeaderId.Cc, HeaderId.Subject, HeaderId.Date, HeaderId.MessageId, HeaderId.InReplyTo,
         HeaderId.References, HeaderId.MimeVersion, HeaderId.ContentType,
     ];
 
@@ -47,12 +50,10 @@ public sealed class OutboundComposer(AppDbContext db, IDataProtectionProvider pr
     public async Task<SenderIdentity> ResolveSenderAsync(CorporateAddress address, CancellationToken ct, string? operatorName = null)
     {
         var name = SenderName(address, operatorName);
-        var domain = await db.Domains.AsNoTracking().Include(d => d.DkimKeys)
-            .FirstOrDefaultAsync(d => d.Name == address.Domain, ct);
-        var key = domain?.DkimKeys.FirstOrDefault(k => k.Active && k.Selector == DkimKeyPair.PrimarySelector)
-                  ?? domain?.DkimKeys.FirstOrDefault(k => k.Active);
-        if (domain is not { Status: DomainStatus.Verified } || key is null)
-            return new SenderIdentity(new MailboxAddress(name, address.TechnicalAddress), null);
+        var (domain, key) = await SigningKeyAsync(address, ct);
+        // DMARC alignment guard: From the corporate domain without its DKIM signature would fail DMARC at the receiver.
+        if (domain is null || key is null)
+            return new SenderIdentity(new MailboxAddress(name, address.TechnicalAddress), null, new MailboxAddress(name, address.Email));
 
         var pem = protection.CreateProtector(DkimProtectorPurpose).Unprotect(key.ProtectedPrivateKey);
         using var stream = new MemoryStream(Encoding.ASCII.GetBytes(pem));
@@ -62,6 +63,53 @@ public sealed class OutboundComposer(AppDbContext db, IDataProtectionProvider pr
             BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
         };
         return new SenderIdentity(new MailboxAddress(name, address.Email), signer);
+    }
+
+    /// <summary>
+    /// Null when mail of <paramref name="address"/> goes From the corporate address, DKIM-signed; otherwise, in words for the
+    /// composer, why it goes From the technical address instead and where answers go.
+    /// </summary>
+    public async Task<string?> TechnicalSenderReasonAsync(CorporateAddress address, CancellationToken ct)
+    {
+        var (domain, key) = await SigningKeyAsync(address, ct);
+        if (domain is not null && key is not null)
+            return null;
+        var why = await db.Domains.AsNoTracking().AnyAsync(d => d.Name == address.Domain && d.Status == DomainStatus.Verified, ct)
+            ? $"{address.Domain} has no active DKIM key"
+            : $"{address.Domain} is not verified (its DNS records are missing or have changed)";
+        return $"{why}, so this reply goes from {address.TechnicalAddress} with Reply-To {address.Email}: "
+               + $"sent from {address.Email} unsigned, receivers would reject it (DMARC). Answers still come back to this ticket.";
+    }
+
+    // The domain and key mail of the address is signed with; both null unless the domain is Verified and has an active key.
+    private async Task<(MailDomain? Domain, DkimKey? Key)> SigningKeyAsync(CorporateAddress address, CancellationToken ct)
+    {
+        var domain = await db.Domains.AsNoTracking().Include(d => d.DkimKeys)
+            .FirstOrDefaultAsync(d => d.Name == address.Domain, ct);
+        var key = domain?.DkimKeys.FirstOrDefault(k => k.Active && k.Selector == DkimKeyPair.PrimarySelector)
+                  ?? domain?.DkimKeys.FirstOrDefault(k => k.Active);
+        return domain is { Status: DomainStatus.Verified } && key is not null ? (domain, key) : (null, null);
+    }
+
+    /// <summary>
+    /// The MIME body of a composed mail: multipart/alternative (text and HTML) of <paramref name="body"/>, inside
+    /// multipart/mixed with the files when there are any. Replies, forwards and new mails all build their body here.
+    /// A file whose Content-ID the HTML refers to (<see cref="ComposedBody.InlineImages"/>) goes inline beside the HTML,
+    /// as mail clients expect: alternative(text, related(html, image with that Content-ID)).
+    /// </summary>
+    public static MimeEntity BuildBody(ComposedBody body, IEnumerable<ReplyAttachment> files)
+    {
+        var builder = new BodyBuilder { TextBody = body.Text, HtmlBody = body.Html };
+        foreach (var file in files)
+        {
+            // A type the browser or client made up must not fail the mail: the file goes as plain bytes then.
+            var type = ContentType.TryParse(file.ContentType, out var parsed) ? parsed : new ContentType("application", "octet-stream");
+            if (file.ContentId is { } id && body.InlineImages.Contains(id))
+                builder.LinkedResources.Add(file.FileName, file.Content, type).ContentId = id;
+            else
+                builder.Attachments.Add(file.FileName, file.Content, type);
+        }
+        return builder.ToMessageBody();
     }
 
     /// <summary>The display name of the From header (null: the bare address).</summary>
@@ -92,6 +140,8 @@ public sealed class OutboundComposer(AppDbContext db, IDataProtectionProvider pr
     {
         var message = new MimeMessage { Date = clock.GetUtcNow(), MessageId = messageId ?? RandomMessageId() };
         message.From.Add(sender.From);
+        if (sender.ReplyTo is { } replyTo)
+            message.ReplyTo.Add(replyTo);
         return message;
     }
 

@@ -14,6 +14,8 @@ public enum OutboundKind
     Test,
     /// <summary>A mail to the corporate address that should come back through the redirect.</summary>
     ForwardingTest,
+    /// <summary>A notification emailed to the operator it concerns (see Notifications/NotificationMailer).</summary>
+    Notification,
 }
 
 /// <summary>

@@ -5,7 +5,7 @@ namespace ConnectiveOne.Core.Outbound;
 
 public static class OutboundServiceRegistration
 {
-    /// <summary>The outbox, relay client, composer, replies and test mail, and the worker that sends queued mail.</summary>
+    /// <summary>The outbox, relay client, composer, replies, forwards, new tickets and test mail, and the worker that sends queued mail.</summary>
     public static IServiceCollection AddOutbound(this IServiceCollection services)
     {
         services.AddSingleton(sp =>
@@ -19,6 +19,9 @@ public static class OutboundServiceRegistration
         services.AddScoped<OutboundComposer>();
         services.AddScoped<OutboxDelivery>();
         services.AddScoped<ReplyService>();
+        services.AddScoped<TicketMailQueue>();
+        services.AddScoped<Forwarding.ForwardService>();
+        services.AddScoped<NewTickets.NewTicketService>();
         services.AddScoped<TestMailService>();
         services.AddHostedService<OutboxWorker>();
         return services;

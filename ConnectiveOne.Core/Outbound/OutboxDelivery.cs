@@ -110,7 +110,7 @@ public sealed class OutboxDelivery(AppDbContext db, RelayClient relay, OutboundC
         foreach (var recipient in recipients)
         {
             // A forwarding test goes to our own corporate address on purpose; a reply there would loop.
-            var problem = mail.Kind == OutboundKind.Reply
+            var problem = mail.Kind is OutboundKind.Reply or OutboundKind.Notification
                 ? await composer.ReplyRecipientProblemAsync(recipient.Address, ct)
                 : CustomerAddress.ProblemWith(recipient.Address);
             if (problem is not null)

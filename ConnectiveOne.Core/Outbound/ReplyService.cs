@@ -8,14 +8,24 @@ using MimeKit;
 
 namespace ConnectiveOne.Core.Outbound;
 
-/// <summary>A file attached to a reply.</summary>
-public sealed record ReplyAttachment(string FileName, string ContentType, byte[] Content);
+/// <summary>
+/// A file attached to a reply. An image pasted into the text has a <paramref name="ContentId"/> (no angle brackets):
+/// when the Markdown refers to it (<c>![name](cid:…)</c>) it goes inline, otherwise as an ordinary attachment.
+/// </summary>
+public sealed record ReplyAttachment(string FileName, string ContentType, byte[] Content, string? ContentId = null);
 
 /// <summary>Who a reply goes to, as typed ("a@b" or "Name &lt;a@b&gt;"); a null list takes the reply-all default (Bcc: nobody).</summary>
 public sealed record ReplyRecipients(IReadOnlyList<string>? To = null, IReadOnlyList<string>? Cc = null, IReadOnlyList<string>? Bcc = null);
 
 /// <summary>The reply-all defaults of a ticket: To the one whose message is answered, Cc the other participants.</summary>
 public sealed record ReplyDefaults(IReadOnlyList<NamedAddress> To, IReadOnlyList<NamedAddress> Cc);
+
+/// <summary>
+/// What the composer shows before sending: the signature that applies (and whether it is the address's), the address's
+/// name and quoting default, the message a quote would hold, and why the reply goes From the technical address, if it does.
+/// </summary>
+public sealed record ReplyContext(string? Signature, bool AddressSignature, string AddressName, bool QuoteByDefault,
+    QuotedMessage? Answered, string? TechnicalSenderReason);
 
 /// <summary>The queued reply's ticket message id, or what was wrong in words.</summary>
 public sealed record ReplyResult(long? MessageId, string? Error)
@@ -36,11 +46,17 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Rel
     /// <summary>At most this many recipients (To, Cc and Bcc together) per reply.</summary>
     public const int MaxRecipients = 50;
 
+    /// <summary>
+    /// Queues a reply whose <paramref name="text"/> is Markdown; <paramref name="quote"/> says whether the answered message is
+    /// quoted below it (null: the address's default).
+    /// </summary>
     public async Task<ReplyResult> QueueReplyAsync(long ticketId, string? text, IReadOnlyList<ReplyAttachment> files,
-        string? authorUserId, CancellationToken ct = default, ReplyRecipients? recipients = null)
+        string? authorUserId, CancellationToken ct = default, ReplyRecipients? recipients = null, bool? quote = null)
     {
         if (string.IsNullOrWhiteSpace(text) && files.Count == 0)
             return ReplyResult.Fail("A reply needs some text or an attachment.");
+        if (InlineImageProblem(files) is { } imageProblem)
+            return ReplyResult.Fail(imageProblem);
         var ticket = await db.Tickets.FirstOrDefaultAsync(t => t.Id == ticketId, ct);
         if (ticket is null)
             return ReplyResult.Fail($"There is no ticket #{ticketId}.") with { TicketMissing = true };
@@ -64,8 +80,8 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Rel
         var address = await db.Addresses.AsNoTracking().FirstAsync(a => a.Id == ticket.AddressId, ct);
         var author = authorUserId is null ? null : await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == authorUserId, ct);
         var operatorName = ReplySignature.OperatorName(author);
-        if (ReplySignature.For(address, author) is { } signature)
-            text = ReplySignature.Append(text, signature);
+        var composed = MailBody.Render(text, ReplySignature.For(address, author),
+            quote ?? address.QuoteByDefault ? Quoted(customerMessage) : null, files.Select(f => f.ContentId).OfType<string>().ToList());
 
         var sender = await composer.ResolveSenderAsync(address, ct, operatorName);
         var messageId = MessageIdFormat.Generate(ticket.Id, ticket.ThreadToken, composer.InboundDomain);
@@ -91,12 +107,7 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Rel
                 message.References.Clear();
             }
         }
-        var body = new BodyBuilder { TextBody = text ?? "" };
-        foreach (var file in files)
-            // A type the browser or client made up must not fail the reply: the file goes as plain bytes then.
-            body.Attachments.Add(file.FileName, file.Content,
-                ContentType.TryParse(file.ContentType, out var type) ? type : new ContentType("application", "octet-stream"));
-        message.Body = body.ToMessageBody();
+        message.Body = OutboundComposer.BuildBody(composed, files);
         var bytes = composer.Finish(message, sender);
 
         var stored = new List<MessageAttachment>();
@@ -107,6 +118,8 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Rel
                 ContentType = file.ContentType,
                 Size = file.Content.Length,
                 Sha256 = AttachmentContent.HashOf(file.Content),
+                ContentId = file.ContentId is { } id && composed.InlineImages.Contains(id) ? id : null,
+                IsInline = file.ContentId is { } inline && composed.InlineImages.Contains(inline),
             });
 
         var now = clock.GetUtcNow();
@@ -126,7 +139,8 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Rel
             References = message.References.Count == 0 ? null : string.Join(' ', message.References.Select(r => $"<{r}>")),
             Date = message.Date,
             ReceivedAt = now,
-            Text = text,
+            Text = composed.Text,
+            Html = composed.Html,
             RawSize = bytes.Length,
             Delivery = DeliveryState.Queued,
             DeliveryDetail = waiting,
@@ -143,7 +157,10 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Rel
                 await db.InsertIfMissingAsync(content, ct);
             db.Messages.Add(reply);
             await db.SaveChangesAsync(ct);
-            await db.CountMessageAsync(ticket.Id, lastMessageAt: now, ct);
+            // The thread shows the reply's inline images from our own attachment URLs, as it shows those of mail that came in.
+            reply.Html = ThreadHtml(composed.Html, stored);
+            await db.CountMessageAsync(ticket.Id, lastMessageAt: now, ct,
+                new LastMessage(MessagePreview.Of(text, null), MessageDirection.Outbound, files.Count > 0));
             await AddParticipantsAsync(ticket, to.List.Concat(cc.List), now, ct);
             db.RawMessages.Add(new RawMessage { MessageId = reply.Id, Bytes = bytes });
             db.Outbox.Add(new OutboundMail
@@ -172,13 +189,52 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Rel
         return new ReplyResult(reply.Id, null);
     }
 
-    /// <summary>The signature a reply on ticket <paramref name="ticketId"/> by <paramref name="userId"/> would get (shown before sending); null when none.</summary>
-    public async Task<string?> SignatureAsync(long ticketId, string userId, CancellationToken ct)
+    // Each pasted image names itself once; a Content-ID the HTML and the header could not both carry is refused here.
+    private static string? InlineImageProblem(IReadOnlyList<ReplyAttachment> files)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var id in files.Select(f => f.ContentId).OfType<string>())
+        {
+            if (MailBody.ContentIdProblem(id) is { } problem)
+                return problem;
+            if (!seen.Add(id))
+                return $"Two images of this reply have the same Content-ID \"{id}\".";
+        }
+        return null;
+    }
+
+    // The sent HTML refers to inline images by cid:, which a browser cannot load: the stored copy points at the attachments.
+    private static string ThreadHtml(string html, IEnumerable<MessageAttachment> stored) => stored
+        .Where(a => a is { IsInline: true, ContentId: not null })
+        .Aggregate(html, (current, a) => current.Replace($"\"cid:{a.ContentId}\"", $"\"/files/attachments/{a.Id}\"", StringComparison.Ordinal));
+
+    /// <summary>
+    /// What a reply on ticket <paramref name="ticketId"/> by <paramref name="userId"/> would carry besides its text, for the
+    /// composer to show before sending; null when there is no such ticket.
+    /// </summary>
+    public async Task<ReplyContext?> ContextAsync(long ticketId, string? userId, CancellationToken ct)
     {
         var address = await db.Tickets.AsNoTracking().Where(t => t.Id == ticketId)
             .Join(db.Addresses, t => t.AddressId, a => a.Id, (t, a) => a).FirstOrDefaultAsync(ct);
-        var author = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, ct);
-        return address is null ? null : ReplySignature.For(address, author);
+        if (address is null)
+            return null;
+        var author = userId is null ? null : await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, ct);
+        return new ReplyContext(ReplySignature.For(address, author), ReplySignature.AddressWins(address),
+            string.IsNullOrWhiteSpace(address.DisplayName) ? address.Email : address.DisplayName.Trim(),
+            address.QuoteByDefault, Quoted(await AnsweredMessageAsync(ticketId, ct)),
+            await composer.TechnicalSenderReasonAsync(address, ct));
+    }
+
+    // The answered message as a reply quotes it: its text, or the words of its HTML when it has no text part.
+    private static QuotedMessage? Quoted(TicketMessage? answered)
+    {
+        if (answered is null)
+            return null;
+        var text = answered.Text;
+        if (string.IsNullOrWhiteSpace(text) && answered.Html is { Length: > 0 } html)
+            text = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(html).Body?.TextContent.Trim() ?? "";
+        var sender = string.IsNullOrWhiteSpace(answered.FromName) ? answered.FromAddress : $"{answered.FromName.Trim()} <{answered.FromAddress}>";
+        return new QuotedMessage(answered.Date ?? answered.ReceivedAt, sender, text ?? "");
     }
 
     /// <summary>The reply-all defaults of ticket <paramref name="ticketId"/> (for a composer to show); null when there is no such ticket.</summary>
@@ -188,9 +244,11 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Rel
         return ticket is null ? null : await DefaultsAsync(ticket, await AnsweredMessageAsync(ticketId, ct), ct);
     }
 
-    // The latest mail that came in: the one a reply answers.
+    // The latest mail that came in from the conversation: the one a reply answers. A third party's answer to a forward is
+    // not it: replies go on with the customer's side, and the third party is reached by forwarding again.
     private Task<TicketMessage?> AnsweredMessageAsync(long ticketId, CancellationToken ct) => db.Messages.AsNoTracking()
         .Where(m => m.TicketId == ticketId && m.Direction == MessageDirection.Inbound)
+        .Where(m => !db.Participants.Any(p => p.TicketId == ticketId && p.Email == m.FromAddress && p.Role == ParticipantRole.ThirdParty))
         .OrderByDescending(m => m.ReceivedAt).ThenByDescending(m => m.Id).FirstOrDefaultAsync(ct);
 
     private async Task<ReplyDefaults> DefaultsAsync(Ticket ticket, TicketMessage? answered, CancellationToken ct)
@@ -227,23 +285,9 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Rel
 
     // The addresses of one field as MailKit mailboxes; the first unusable one is named in the error.
     private async Task<(IReadOnlyList<MailboxAddress> List, string? Error)> RecipientsAsync(IReadOnlyList<string>? typed,
-        IReadOnlyList<NamedAddress>? defaults, string field, CancellationToken ct)
-    {
-        if (typed is null)
-            return ((defaults ?? []).Select(d => new MailboxAddress(d.Name, d.Email)).ToList(), null);
-        var list = new List<MailboxAddress>();
-        foreach (var entry in typed.Where(t => !string.IsNullOrWhiteSpace(t)))
-        {
-            if (RecipientProblem(entry) is { } problem)
-                return ([], $"{field}: \"{Shorten(entry)}\" is not a usable address: {problem}");
-            var mailbox = MailboxAddress.Parse(entry.Trim());
-            if (await composer.ReplyRecipientProblemAsync(mailbox.Address, ct) is { } own)
-                return ([], $"{field}: {own}");
-            if (!list.Any(m => string.Equals(m.Address, mailbox.Address, StringComparison.OrdinalIgnoreCase)))
-                list.Add(mailbox);
-        }
-        return (list, null);
-    }
+        IReadOnlyList<NamedAddress>? defaults, string field, CancellationToken ct) => typed is null
+        ? ((defaults ?? []).Select(d => new MailboxAddress(d.Name, d.Email)).ToList(), null)
+        : await TicketMailQueue.RecipientsAsync(composer, typed, field, ct);
 
     /// <summary>Null when <paramref name="entry"/> ("a@b" or "Name &lt;a@b&gt;") is one address a reply can go to; otherwise why not, in words.</summary>
     public static string? RecipientProblem(string entry)
@@ -255,35 +299,21 @@ public sealed class ReplyService(AppDbContext db, OutboundComposer composer, Rel
         return CustomerAddress.ProblemWith(mailbox.Address);
     }
 
-    private static string Shorten(string entry) => entry.Length <= 80 ? entry.Trim() : entry.Trim()[..79] + "…";
-
     // Whoever a reply goes to (To and Cc, not Bcc) takes part from now on: the next reply-all keeps them.
-    private async Task AddParticipantsAsync(Ticket ticket, IEnumerable<MailboxAddress> recipients, DateTimeOffset now, CancellationToken ct)
-    {
-        foreach (var mailbox in recipients)
-        {
-            var email = mailbox.Address.ToLowerInvariant();
-            if (email == ticket.CustomerEmail)
-                continue;
-            await db.InsertIfMissingAsync(new TicketParticipant
-            {
-                TicketId = ticket.Id,
-                Email = email,
-                Name = string.IsNullOrWhiteSpace(mailbox.Name) ? null : mailbox.Name,
-                Role = ParticipantRole.Cc,
-                AddedAt = now,
-            }, ct);
-        }
-    }
+    private Task AddParticipantsAsync(Ticket ticket, IEnumerable<MailboxAddress> recipients, DateTimeOffset now, CancellationToken ct) =>
+        TicketMailQueue.AddParticipantsAsync(db, ticket, recipients, ParticipantRole.Cc, now, ct);
 }
 
 /// <summary>
-/// Pure: the signature under a reply. The address's (an admin's, with <c>{operator.name}</c>, <c>{operator.firstName}</c>
-/// and <c>{address.name}</c> filled in) wins over the operator's own, so a company can require one (some EU countries
-/// require company details in business mail).
+/// Pure: the signature under a reply. The one rule: the address's signature, when it has one, wins over the operator's own.
+/// (An admin's, with <c>{operator.name}</c>, <c>{operator.firstName}</c> and <c>{address.name}</c> filled in, so a company
+/// can require one: some EU countries require company details in business mail.)
 /// </summary>
 public static class ReplySignature
 {
+    /// <summary>Whether the address's signature applies (it has one) rather than the operator's own.</summary>
+    public static bool AddressWins(Addresses.CorporateAddress address) => !string.IsNullOrWhiteSpace(address.Signature);
+
     /// <summary>The name customers see for an operator: the display name, else the part of the email before the @.</summary>
     public static string? OperatorName(Accounts.AppUser? user) =>
         user is null ? null
@@ -293,10 +323,10 @@ public static class ReplySignature
     /// <summary>The signature that applies to a reply from <paramref name="address"/> by <paramref name="author"/>; null when none.</summary>
     public static string? For(Addresses.CorporateAddress address, Accounts.AppUser? author)
     {
-        if (!string.IsNullOrWhiteSpace(address.Signature))
+        if (AddressWins(address) && address.Signature is { } required)
         {
             var name = OperatorName(author) ?? "";
-            return address.Signature
+            return required
                 .Replace("{operator.name}", name, StringComparison.Ordinal)
                 .Replace("{operator.firstName}", name.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "", StringComparison.Ordinal)
                 .Replace("{address.name}", string.IsNullOrWhiteSpace(address.DisplayName) ? address.Email : address.DisplayName.Trim(), StringComparison.Ordinal)
@@ -304,9 +334,6 @@ public static class ReplySignature
         }
         return string.IsNullOrWhiteSpace(author?.Signature) ? null : author.Signature.TrimEnd();
     }
-
-    /// <summary>The text with the signature under the usual "-- " separator (RFC 3676 §4.3), which mail clients recognise.</summary>
-    public static string Append(string? text, string signature) => $"{(text ?? "").TrimEnd()}\n\n-- \n{signature}";
 }
 
 /// <summary>The subject of our replies: <c>Re: &lt;subject&gt; [#N]</c>, with prefixes and tokens never doubled.</summary>

@@ -16,7 +16,11 @@ public sealed record TestMailRecord(Guid Id, OutboundKind Kind, string From, str
 
 /// <summary>How mail of an address goes out right now, for step 5 to explain before sending.</summary>
 public sealed record SenderPreview(string AddressEmail, string Domain, string From, bool DkimSigned, bool RelayConfigured,
-    DateTimeOffset? ForwardingTestSentAt, ForwardingStatus Forwarding);
+    DateTimeOffset? ForwardingTestSentAt, ForwardingStatus Forwarding)
+{
+    /// <summary>A forwarding test was sent and has not come back yet (intake clears its token when it does).</summary>
+    public bool ForwardingTestAwaited { get; init; }
+}
 
 public enum TestMailError { None, AddressNotFound, InvalidRecipient }
 
@@ -105,7 +109,10 @@ public sealed class TestMailService(AppDbContext db, OutboundComposer composer, 
             return null;
         var sender = await composer.ResolveSenderAsync(address, ct);
         return new SenderPreview(address.Email, address.Domain, sender.From.Address, sender.Signed, relay.IsConfigured,
-            address.ForwardingTestSentAt, address.Forwarding);
+            address.ForwardingTestSentAt, address.Forwarding)
+        {
+            ForwardingTestAwaited = address.ForwardingTestToken is not null,
+        };
     }
 
     /// <summary>The address's test and forwarding-test mails, newest first.</summary>

@@ -28,9 +28,13 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<AttachmentContent> AttachmentContents => Set<AttachmentContent>();
     public DbSet<TicketParticipant> Participants => Set<TicketParticipant>();
     public DbSet<TicketRead> TicketReads => Set<TicketRead>();
+    public DbSet<TicketEvent> TicketEvents => Set<TicketEvent>();
     public DbSet<OutboundMail> Outbox => Set<OutboundMail>();
     public DbSet<MailgunToken> MailgunTokens => Set<MailgunToken>();
     public DbSet<Inbound.Bounces.DeliveryReport> DeliveryReports => Set<Inbound.Bounces.DeliveryReport>();
+    public DbSet<Notifications.Notification> Notifications => Set<Notifications.Notification>();
+    public DbSet<Notifications.NotificationSettings> NotificationSettings => Set<Notifications.NotificationSettings>();
+    public DbSet<SavedReplies.SavedReply> SavedReplies => Set<SavedReplies.SavedReply>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -127,19 +127,26 @@ public sealed class ThreadResolver(IThreadLookup lookup, ThreadResolverOptions? 
 
         // Rule 1: our own Message-ID, authenticated by the ticket's secret token.
         var ours = candidates
-            .Select(id => MessageIdFormat.TryParse(id, out var parsed) ? parsed : null)
-            .OfType<OurMessageId>()
+            .Select(id => MessageIdFormat.TryParse(id, out var parsed) ? (Raw: id, Parsed: parsed) : default)
+            .Where(o => o.Parsed is not null)
             .ToList();
+        IReadOnlyList<StoredMessageId>? stored = null;
         if (ours.Count > 0)
         {
-            var secrets = await lookup.FindTicketSecretsAsync(ours.Select(o => o.TicketNumber).Distinct().ToList(), cancellationToken);
-            foreach (var id in ours)
+            var secrets = await lookup.FindTicketSecretsAsync(ours.Select(o => o.Parsed.TicketNumber).Distinct().ToList(), cancellationToken);
+            foreach (var (raw, id) in ours)
             {
                 var ticket = secrets.FirstOrDefault(s => s.TicketNumber == id.TicketNumber);
                 if (ticket is null)
                     continue;
                 if (MessageIdFormat.TokenMatches(id.ThreadToken, ticket.ThreadToken))
-                    return new ThreadDecision(ThreadRule.OurMessageId, ticket.TicketId, $"#{id.TicketNumber}", detail, subject);
+                {
+                    // The id names the ticket the reply was written in; a split may have moved that reply to a new
+                    // ticket since, and the answer follows the reply. (Rule 2 asks the same question next anyway.)
+                    stored ??= await lookup.FindByMessageIdsAsync(candidates, cancellationToken);
+                    var moved = stored.FirstOrDefault(s => string.Equals(s.MessageId, raw, StringComparison.Ordinal));
+                    return new ThreadDecision(ThreadRule.OurMessageId, moved?.TicketId ?? ticket.TicketId, $"#{id.TicketNumber}", detail, subject);
+                }
                 detail ??= $"Our Message-ID format for ticket #{id.TicketNumber} with a wrong token was ignored.";
             }
         }
@@ -147,7 +154,7 @@ public sealed class ThreadResolver(IThreadLookup lookup, ThreadResolverOptions? 
         // Rule 2: any referenced id we have stored; the first candidate in preference order wins.
         if (candidates.Count > 0)
         {
-            var stored = await lookup.FindByMessageIdsAsync(candidates, cancellationToken);
+            stored ??= await lookup.FindByMessageIdsAsync(candidates, cancellationToken);
             foreach (var id in candidates)
             {
                 var hit = stored.FirstOrDefault(s => string.Equals(s.MessageId, id, StringComparison.Ordinal));

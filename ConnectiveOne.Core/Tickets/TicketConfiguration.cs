@@ -14,6 +14,8 @@ internal sealed class TicketConfiguration : IEntityTypeConfiguration<Ticket>
         ticket.Property(t => t.SubjectKey).HasMaxLength(1000);
         ticket.Property(t => t.CustomerEmail).HasMaxLength(320);
         ticket.Property(t => t.ThreadToken).HasMaxLength(32);
+        ticket.Property(t => t.LastMessagePreview).HasMaxLength(MessagePreview.MaxLength);
+        ticket.Property(t => t.LastDirection).HasConversion<string>().HasMaxLength(16);
         ticket.HasIndex(t => t.LastMessageAt);
         ticket.HasIndex(t => new { t.BotId, t.Status, t.LastMessageAt });
         // The inbox across all bots by status, and "Mine": each page in order and its count without reading the
@@ -25,6 +27,12 @@ internal sealed class TicketConfiguration : IEntityTypeConfiguration<Ticket>
         ticket.HasOne<Bot>().WithMany().HasForeignKey(t => t.BotId).OnDelete(DeleteBehavior.SetNull);
         // Indexed: threading and the view ask "which ticket continues #N". Erasing the old ticket keeps the new one.
         ticket.HasOne<Ticket>().WithMany().HasForeignKey(t => t.ContinuesTicketId).OnDelete(DeleteBehavior.SetNull);
+        // Indexed: a merge repoints the tickets merged into the one it merges away. Not a foreign key: adding one to this
+        // existing table would make SQLite's migration rebuild it outside a transaction (tickets are never erased anyway).
+        ticket.HasIndex(t => t.MergedIntoTicketId);
+        // The snooze worker asks for the earliest snooze; only snoozed tickets have a value, so the index stays small.
+        ticket.HasIndex(t => t.SnoozedUntil);
+        ticket.Property(t => t.SnoozeFailure).HasMaxLength(500);
         ticket.HasMany(t => t.Messages).WithOne(m => m.Ticket).HasForeignKey(m => m.TicketId).OnDelete(DeleteBehavior.Cascade);
     }
 }

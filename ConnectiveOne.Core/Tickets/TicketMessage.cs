@@ -24,6 +24,8 @@ public enum MessageFlags
     ForwardedAs = 16,
     /// <summary>MimeKit could not parse it; the raw bytes are kept and shown as such.</summary>
     ParseFailed = 32,
+    /// <summary>An operator's forward of ticket mail to someone outside the conversation (a third party).</summary>
+    Forward = 64,
 }
 
 /// <summary>One message of a ticket: a customer's mail, an operator's reply, or an internal note.</summary>

@@ -5,7 +5,23 @@ namespace ConnectiveOne.Core.Tickets;
 
 /// <summary>A ticket in a list (API.md TicketSummary); <see cref="Number"/> is the id.</summary>
 public sealed record TicketSummary(long Id, long Number, string Subject, string Status, Guid? BotId, string Customer,
-    string? CustomerName, string? AssigneeId, int MessageCount, DateTimeOffset LastMessageAt);
+    string? CustomerName, string? AssigneeId, int MessageCount, DateTimeOffset LastMessageAt)
+{
+    /// <summary>The start of the last message's new words, one line (null for tickets from before it was kept).</summary>
+    public string? Preview { get; init; }
+
+    /// <summary>Who answered last: "Inbound" (the customer) or "Outbound" (we); null before any answer was recorded.</summary>
+    public string? LastDirection { get; init; }
+
+    /// <summary>Whether any message of the ticket carries a file.</summary>
+    public bool HasAttachments { get; init; }
+
+    /// <summary>When a snoozed ticket opens again; null when it is not snoozed.</summary>
+    public DateTimeOffset? SnoozedUntil { get; init; }
+
+    /// <summary>Why its wake failed, in words (<see cref="Ticket.SnoozeFailure"/>).</summary>
+    public string? SnoozeFailure { get; init; }
+}
 
 /// <summary>An attachment of a message, without its content.</summary>
 public sealed record AttachmentInfo(long Id, string FileName, string ContentType, long Size, string Sha256, string? ContentId, bool IsInline);
@@ -44,6 +60,15 @@ public sealed record TicketDetails(long Id, long Number, string Subject, string 
 {
     /// <summary>The customer and everyone else who took part (From/To/Cc of mail that came in, Cc added to replies).</summary>
     public IReadOnlyList<ParticipantView> Participants { get; init; } = [];
+
+    /// <summary>The ticket's audit trail, oldest first (API.md "Workflow": <c>events</c>): assignment, status, merge, split.</summary>
+    public IReadOnlyList<TicketEventView> Events { get; init; } = [];
+
+    /// <summary>When a snoozed ticket opens again (API.md "Workflow": <c>snoozedUntil</c>); null when it is not snoozed.</summary>
+    public DateTimeOffset? SnoozedUntil { get; init; }
+
+    /// <summary>Why its wake failed, in words (<see cref="Ticket.SnoozeFailure"/>).</summary>
+    public string? SnoozeFailure { get; init; }
 }
 
 /// <summary>Messages of a ticket, oldest first, and whether the ticket has messages before the first of them.</summary>
@@ -58,7 +83,11 @@ public sealed record TicketPage(IReadOnlyList<TicketSummary> Items, int Total);
 /// addresses no bot serves yet (the inbox shows a bot's tickets).
 /// </summary>
 public sealed record TicketFilter(Guid? BotId = null, TicketStatus? Status = null, string? Query = null,
-    string? AssigneeId = null, bool RoutedOnly = false);
+    string? AssigneeId = null, bool RoutedOnly = false)
+{
+    /// <summary>True: only snoozed tickets; false: none of them (the inbox's status tabs); null: both (the API, "All").</summary>
+    public bool? Snoozed { get; init; }
+}
 
 /// <summary>A file to send: an attachment's content or a raw message, with its name and type.</summary>
 public sealed record DownloadContent(string FileName, string ContentType, byte[] Bytes);
@@ -83,12 +112,14 @@ public sealed class TicketQueries(AppDbContext db)
         var tickets = db.Tickets.AsNoTracking();
         if (filter.BotId is { } botId)
             tickets = tickets.Where(t => t.BotId == botId);
-        if (filter.Status is { } status)
-            tickets = tickets.Where(t => t.Status == status);
+        // Merged tickets live on only as their number: a status filter leaves them out by itself, "all" says so.
+        tickets = filter.Status is { } status ? tickets.Where(t => t.Status == status) : tickets.Where(t => t.Status != TicketStatus.Merged);
         if (filter.AssigneeId is { } assignee)
             tickets = tickets.Where(t => t.AssigneeId == assignee);
         if (filter.RoutedOnly)
             tickets = tickets.Where(t => t.BotId != null);
+        if (filter.Snoozed is { } snoozed)
+            tickets = snoozed ? tickets.Where(t => t.SnoozedUntil != null) : tickets.Where(t => t.SnoozedUntil == null);
         if (!string.IsNullOrWhiteSpace(filter.Query))
         {
             var pattern = "%" + filter.Query.Trim().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
@@ -103,10 +134,18 @@ public sealed class TicketQueries(AppDbContext db)
         var items = await tickets
             .OrderByDescending(t => t.LastMessageAt).ThenByDescending(t => t.Id)
             .Skip((page - 1) * pageSize).Take(pageSize)
-            .Select(t => new { t.Id, t.Subject, t.Status, t.BotId, t.CustomerEmail, t.CustomerName, t.AssigneeId, t.MessageCount, t.LastMessageAt })
+            .Select(t => new { t.Id, t.Subject, t.Status, t.BotId, t.CustomerEmail, t.CustomerName, t.AssigneeId, t.MessageCount, t.LastMessageAt,
+                t.LastMessagePreview, t.LastDirection, t.HasAttachments, t.SnoozedUntil, t.SnoozeFailure })
             .ToListAsync(cancellationToken);
         return new TicketPage(items.Select(t => new TicketSummary(t.Id, t.Id, t.Subject, t.Status.ToString(), t.BotId, t.CustomerEmail,
-            t.CustomerName, t.AssigneeId, t.MessageCount, t.LastMessageAt)).ToList(), total);
+            t.CustomerName, t.AssigneeId, t.MessageCount, t.LastMessageAt)
+        {
+            Preview = t.LastMessagePreview,
+            LastDirection = t.LastDirection?.ToString(),
+            HasAttachments = t.HasAttachments,
+            SnoozedUntil = t.SnoozedUntil,
+            SnoozeFailure = t.SnoozeFailure,
+        }).ToList(), total);
     }
 
     /// <summary>Messages a ticket page holds when no limit is asked for.</summary>
@@ -124,7 +163,7 @@ public sealed class TicketQueries(AppDbContext db)
     {
         if (await GetHeaderAsync(id, cancellationToken) is not { } ticket)
             return null;
-        var page = await MessagesAsync(id, before, limit, cancellationToken) ?? new MessagePage([], false);
+        var page = await MessagesAsync(ticket.Id, before, limit, cancellationToken) ?? new MessagePage([], false);
         return ticket with { Messages = page.Messages, HasOlder = page.HasOlder };
     }
 
@@ -172,12 +211,19 @@ public sealed class TicketQueries(AppDbContext db)
         return await ViewsAsync(ticketId, messages, cancellationToken);
     }
 
-    /// <summary>The ticket without messages (a view refreshing its header); null when there is none.</summary>
+    /// <summary>
+    /// The ticket without messages (a view refreshing its header); null when there is none. The number of a merged
+    /// ticket opens the ticket it was merged into: the header returned is that one's (compare <see cref="TicketDetails.Id"/>).
+    /// </summary>
     public async Task<TicketDetails?> GetHeaderAsync(long id, CancellationToken cancellationToken)
     {
         var ticket = await db.Tickets.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id, cancellationToken);
+        // One hop is enough: a merge repoints the tickets merged into the one it merges away.
+        if (ticket?.MergedIntoTicketId is { } mergedInto)
+            ticket = await db.Tickets.AsNoTracking().FirstOrDefaultAsync(t => t.Id == mergedInto, cancellationToken);
         if (ticket is null)
             return null;
+        id = ticket.Id;
         // Only a ticket that reached the cap has a continuation; the (ContinuesTicketId) index answers for all others at once.
         var continuedBy = await db.Tickets.AsNoTracking().Where(t => t.ContinuesTicketId == id)
             .OrderByDescending(t => t.Id).Select(t => (long?)t.Id).FirstOrDefaultAsync(cancellationToken);
@@ -186,7 +232,25 @@ public sealed class TicketQueries(AppDbContext db)
             ticket.AddressId, [], false, ticket.ContinuesTicketId, continuedBy)
         {
             Participants = await ParticipantsAsync(ticket.Id, ticket.CustomerEmail, ticket.CustomerName, cancellationToken),
+            Events = await EventsAsync(ticket.Id, cancellationToken),
+            SnoozedUntil = ticket.SnoozedUntil,
+            SnoozeFailure = ticket.SnoozeFailure,
         };
+    }
+
+    /// <summary>A ticket's events, oldest first, with the actors' names (one query for the events, one for their users).</summary>
+    public async Task<IReadOnlyList<TicketEventView>> EventsAsync(long ticketId, CancellationToken cancellationToken)
+    {
+        var events = await db.TicketEvents.AsNoTracking().Where(e => e.TicketId == ticketId).OrderBy(e => e.At).ThenBy(e => e.Id)
+            .ToListAsync(cancellationToken);
+        if (events.Count == 0)
+            return [];
+        var actorIds = events.Select(e => e.ActorUserId).OfType<string>().Distinct().ToList();
+        var users = actorIds.Count == 0 ? [] : await db.Users.AsNoTracking().Where(u => actorIds.Contains(u.Id)).ToListAsync(cancellationToken);
+        var names = users.ToDictionary(u => u.Id, u => u.Name);
+        return events.Select(e => new TicketEventView(e.Id, e.Kind.ToString(),
+            e.ActorUserId is { } actor ? names.GetValueOrDefault(actor) ?? "A former user" : null, e.At, e.Detail, e.ActorUserId, e.OtherTicketId,
+            e is { Kind: TicketEventKind.Merged or TicketEventKind.SplitOff, UndoneAt: null } ? e.At + TicketWorkflow.UndoWindow : null)).ToList();
     }
 
     /// <summary>The customer (when the ticket has a reply address) and then every other participant in the order they joined.</summary>

@@ -9,9 +9,12 @@ public static class TicketsServiceRegistration
     {
         services.AddScoped<TicketQueries>();
         services.AddScoped<TicketCommands>();
+        services.AddScoped<TicketWorkflow>();
         services.AddScoped<TicketReads>();
+        services.AddScoped<TicketDrafts>();
         services.AddSingleton<TicketCounts>();
         services.AddSingleton<TicketPresence>();
+        services.AddHostedService<SnoozeWorker>();
         return services;
     }
 }

@@ -407,6 +407,76 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.ToTable("MailgunTokens", (string)null);
                 });
 
+            modelBuilder.Entity("ConnectiveOne.Core.Notifications.Notification", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<bool>("EmailPending")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("text");
+
+                    b.Property<long?>("ReadAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("text");
+
+                    b.Property<long>("TicketId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EmailPending");
+
+                    b.HasIndex("TicketId");
+
+                    b.HasIndex("UserId", "Id");
+
+                    b.ToTable("Notifications", (string)null);
+                });
+
+            modelBuilder.Entity("ConnectiveOne.Core.Notifications.NotificationSettings", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasMaxLength(450)
+                        .HasColumnType("text");
+
+                    b.Property<string>("EmailKinds")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("text");
+
+                    b.Property<bool>("FollowAllBots")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("FollowedBots")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("text");
+
+                    b.HasKey("UserId");
+
+                    b.ToTable("NotificationSettings", (string)null);
+                });
+
             modelBuilder.Entity("ConnectiveOne.Core.Outbound.OutboundMail", b =>
                 {
                     b.Property<Guid>("Id")
@@ -493,6 +563,55 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.HasIndex("AddressId", "Kind", "CreatedAt");
 
                     b.ToTable("Outbox", (string)null);
+                });
+
+            modelBuilder.Entity("ConnectiveOne.Core.SavedReplies.SavedReply", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<Guid?>("BotId")
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("OwnerId")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("text");
+
+                    b.Property<bool>("Shared")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(20000)
+                        .HasColumnType("text");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("text");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("UseCount")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BotId");
+
+                    b.HasIndex("OwnerId");
+
+                    b.HasIndex("Shared", "OwnerId");
+
+                    b.ToTable("SavedReplies", (string)null);
                 });
 
             modelBuilder.Entity("ConnectiveOne.Core.Tickets.AttachmentContent", b =>
@@ -599,11 +718,32 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.Property<string>("CustomerName")
                         .HasColumnType("text");
 
+                    b.Property<bool>("HasAttachments")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("LastDirection")
+                        .HasMaxLength(16)
+                        .HasColumnType("text");
+
                     b.Property<long>("LastMessageAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("LastMessagePreview")
+                        .HasMaxLength(200)
+                        .HasColumnType("text");
+
+                    b.Property<long?>("MergedIntoTicketId")
                         .HasColumnType("bigint");
 
                     b.Property<int>("MessageCount")
                         .HasColumnType("integer");
+
+                    b.Property<string>("SnoozeFailure")
+                        .HasMaxLength(500)
+                        .HasColumnType("text");
+
+                    b.Property<long?>("SnoozedUntil")
+                        .HasColumnType("bigint");
 
                     b.Property<string>("Status")
                         .IsRequired()
@@ -631,6 +771,10 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
 
                     b.HasIndex("LastMessageAt");
 
+                    b.HasIndex("MergedIntoTicketId");
+
+                    b.HasIndex("SnoozedUntil");
+
                     b.HasIndex("AddressId", "CustomerEmail", "SubjectKey");
 
                     b.HasIndex("AssigneeId", "LastMessageAt", "BotId");
@@ -640,6 +784,87 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                     b.HasIndex("Status", "LastMessageAt", "BotId");
 
                     b.ToTable("Tickets");
+                });
+
+            modelBuilder.Entity("ConnectiveOne.Core.Tickets.TicketDraft", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasColumnType("text");
+
+                    b.Property<long>("TicketId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Bcc")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Cc")
+                        .HasColumnType("text");
+
+                    b.Property<bool>("Note")
+                        .HasColumnType("boolean");
+
+                    b.Property<Guid>("Origin")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(100000)
+                        .HasColumnType("text");
+
+                    b.Property<string>("To")
+                        .HasColumnType("text");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("UserId", "TicketId");
+
+                    b.HasIndex("TicketId");
+
+                    b.ToTable("TicketDrafts", (string)null);
+                });
+
+            modelBuilder.Entity("ConnectiveOne.Core.Tickets.TicketEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("ActorUserId")
+                        .HasColumnType("text");
+
+                    b.Property<long>("At")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Detail")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("text");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("text");
+
+                    b.Property<long?>("OtherTicketId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("TicketId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("UndoData")
+                        .HasColumnType("text");
+
+                    b.Property<long?>("UndoneAt")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TicketId", "At");
+
+                    b.ToTable("TicketEvents", (string)null);
                 });
 
             modelBuilder.Entity("ConnectiveOne.Core.Tickets.TicketMessage", b =>
@@ -997,6 +1222,30 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("ConnectiveOne.Core.Notifications.Notification", b =>
+                {
+                    b.HasOne("ConnectiveOne.Core.Tickets.Ticket", null)
+                        .WithMany()
+                        .HasForeignKey("TicketId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("ConnectiveOne.Core.Accounts.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ConnectiveOne.Core.Notifications.NotificationSettings", b =>
+                {
+                    b.HasOne("ConnectiveOne.Core.Accounts.AppUser", null)
+                        .WithOne()
+                        .HasForeignKey("ConnectiveOne.Core.Notifications.NotificationSettings", "UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("ConnectiveOne.Core.Outbound.OutboundMail", b =>
                 {
                     b.HasOne("ConnectiveOne.Core.Addresses.CorporateAddress", null)
@@ -1009,6 +1258,20 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                         .WithMany()
                         .HasForeignKey("TicketMessageId")
                         .OnDelete(DeleteBehavior.Cascade);
+                });
+
+            modelBuilder.Entity("ConnectiveOne.Core.SavedReplies.SavedReply", b =>
+                {
+                    b.HasOne("ConnectiveOne.Core.Bots.Bot", null)
+                        .WithMany()
+                        .HasForeignKey("BotId")
+                        .OnDelete(DeleteBehavior.Cascade);
+
+                    b.HasOne("ConnectiveOne.Core.Accounts.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("OwnerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("ConnectiveOne.Core.Tickets.MessageAttachment", b =>
@@ -1046,6 +1309,30 @@ namespace ConnectiveOne.Migrations.Postgres.Migrations
                         .WithMany()
                         .HasForeignKey("ContinuesTicketId")
                         .OnDelete(DeleteBehavior.SetNull);
+                });
+
+            modelBuilder.Entity("ConnectiveOne.Core.Tickets.TicketDraft", b =>
+                {
+                    b.HasOne("ConnectiveOne.Core.Tickets.Ticket", null)
+                        .WithMany()
+                        .HasForeignKey("TicketId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("ConnectiveOne.Core.Accounts.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ConnectiveOne.Core.Tickets.TicketEvent", b =>
+                {
+                    b.HasOne("ConnectiveOne.Core.Tickets.Ticket", null)
+                        .WithMany()
+                        .HasForeignKey("TicketId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("ConnectiveOne.Core.Tickets.TicketMessage", b =>

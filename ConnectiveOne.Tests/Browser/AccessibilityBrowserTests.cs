@@ -12,7 +12,7 @@ namespace ConnectiveOne.Tests.Browser;
 /// axe-core (Deque.AxeCore.Playwright) inside Chromium on the main pages, light and dark: no serious or critical
 /// finding. One app, tickets by real SMTP, one sign-in per theme.
 /// </summary>
-[Collection(BrowserCollection.Name)]
+[Collection(BrowserPagesCollection.Name)]
 [Trait("Database", "Sqlite")] // what the page shows and how it is operated, not the provider: API and integration tests cover both databases
 public sealed class AccessibilityBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
 {
@@ -85,7 +85,7 @@ public sealed class AccessibilityBrowserTests(ChromiumFixture chromium) : IAsync
                 Assert.True(current[0] >= 0 && current[2] <= 390 && current[1] >= 0 && current[1] < 844, "The current step is off screen.");
                 await Assertions.Expect(page.Locator(".c1-stepper .mud-step.active .mud-step-label-icon")).ToHaveTextAsync("2");
                 await Assertions.Expect(page.Locator(".c1-stepper .mud-step.active")).ToContainTextAsync("Forwarding");
-                await AssertFitsAsync(browser, "setup wizard on a phone");
+                await browser.AssertFitsWindowAsync("setup wizard on a phone");
                 await browser.ScreenshotAsync($"setup-2-forwarding-{theme}-390");
                 await page.SetViewportSizeAsync(1366, 768);
 
@@ -113,12 +113,6 @@ public sealed class AccessibilityBrowserTests(ChromiumFixture chromium) : IAsync
             foreach (var node in violation.Nodes.Take(5))
                 findings.AppendLine($"    {node.Target} {Shorten(node.Html)}  — {Shorten(string.Join("; ", node.Any.Concat(node.All).Concat(node.None).Select(c => c.Message)))}");
         }
-    }
-
-    private static async Task AssertFitsAsync(BrowserPage browser, string what)
-    {
-        var overflow = await browser.Page.EvaluateAsync<int>("document.documentElement.scrollWidth - window.innerWidth");
-        Assert.True(overflow <= 0, $"The {what} page is {overflow}px wider than the window.");
     }
 
     private static string Shorten(string? text) =>

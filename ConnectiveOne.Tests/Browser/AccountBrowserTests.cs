@@ -10,7 +10,7 @@ using Xunit.Abstractions;
 namespace ConnectiveOne.Tests.Browser;
 
 /// <summary>Sign-in, roles and first run, as a person sees them in Chromium.</summary>
-[Collection(BrowserCollection.Name)]
+[Collection(BrowserPagesCollection.Name)]
 public sealed class AccountBrowserTests(ChromiumFixture chromium, ITestOutputHelper output)
 {
     [Fact]

@@ -7,7 +7,8 @@ namespace ConnectiveOne.Tests.Browser;
 /// The account menu in the app bar: opened by mouse, by keyboard (Tab to it, Enter, arrow keys) and by a tap on a
 /// phone, and each item followed to where it leads.
 /// </summary>
-[Collection(BrowserCollection.Name)]
+[Collection(BrowserPagesCollection.Name)]
+[Trait("Database", "Sqlite")] // what the page shows and how it is operated, not the provider: API and integration tests cover both databases
 public sealed class AccountMenuBrowserTests(ChromiumFixture chromium)
 {
     private const string Email = "olga@example.test";
@@ -44,7 +45,14 @@ public sealed class AccountMenuBrowserTests(ChromiumFixture chromium)
             await page.Keyboard.PressAsync("Enter");
             await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/account/tokens$"));
 
+            // Escape closes the menu onto its button; Enter opens it again on the first item.
             await OpenByKeyboardAsync(browser, "/");
+            await page.Keyboard.PressAsync("Escape");
+            await Assertions.Expect(page.GetByTestId("menu-change-password")).ToBeHiddenAsync();
+            await Assertions.Expect(page.GetByTestId("account-menu-button")).ToBeFocusedAsync();
+            await Assertions.Expect(page.GetByTestId("account-menu-button")).ToHaveAttributeAsync("aria-expanded", "false");
+            await page.Keyboard.PressAsync("Enter");
+            await Assertions.Expect(page.GetByTestId("menu-change-password")).ToBeFocusedAsync();
             await page.Keyboard.PressAsync("ArrowUp"); // wraps round to the last item
             await Assertions.Expect(page.GetByTestId("sign-out")).ToBeFocusedAsync();
             await page.Keyboard.PressAsync("Enter");

@@ -9,7 +9,8 @@ namespace ConnectiveOne.Tests.Browser;
 /// The bots page in Chromium against the real app: create a bot, pick an address another bot holds, and read how to
 /// free it.
 /// </summary>
-[Collection(BrowserCollection.Name)]
+[Collection(BrowserPagesCollection.Name)]
+[Trait("Database", "Sqlite")] // what the page shows and how it is operated, not the provider: API and integration tests cover both databases
 public sealed class BotsPageBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
 {
     private readonly TestApp _app = new();

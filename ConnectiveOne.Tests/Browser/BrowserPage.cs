@@ -13,13 +13,15 @@ public sealed class BrowserPage(IBrowserContext context, IPage page, string base
     public IPage Page => page;
     public string BaseUrl => baseUrl;
 
+    /// <param name="timezoneId">The browser's time zone (IANA id); null for the machine's.</param>
     public static async Task<BrowserPage> OpenAsync(IBrowser browser, string baseUrl, int width = 1366, int height = 768,
-        string theme = "light")
+        string theme = "light", string? timezoneId = null)
     {
         var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = baseUrl,
             ViewportSize = new ViewportSize { Width = width, Height = height },
+            TimezoneId = timezoneId,
         });
         await context.AddCookiesAsync([new Cookie { Name = "c1-theme", Value = theme, Url = baseUrl }]);
         var page = await context.NewPageAsync();
@@ -44,6 +46,25 @@ public sealed class BrowserPage(IBrowserContext context, IPage page, string base
         await WaitInteractiveAsync();
     }
 
+    /// <summary>
+    /// Fails unless the page, once settled, is no wider than the window (no sideways scrolling). After a resize or a
+    /// navigation the layout settles over a round trip (MudBlazor's responsive drawer closes through the circuit), so
+    /// this waits up to 10 s for it; on failure it names the widest elements, so the message says where to look.
+    /// </summary>
+    public async Task AssertFitsWindowAsync(string what)
+    {
+        try
+        {
+            await page.WaitForFunctionAsync("() => document.documentElement.scrollWidth <= window.innerWidth", null, new() { Timeout = 10_000 });
+        }
+        catch (TimeoutException)
+        {
+            var overflow = await page.EvaluateAsync<int>("document.documentElement.scrollWidth - window.innerWidth");
+            var wide = await page.EvaluateAsync<string[]>("() => [...document.body.querySelectorAll('*')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).sort((a, b) => b.getBoundingClientRect().right - a.getBoundingClientRect().right).slice(0, 5).map(e => e.outerHTML.slice(0, 160) + ' right=' + Math.round(e.getBoundingClientRect().right))");
+            Assert.Fail($"{what}: the page is {overflow}px wider than the window:\n" + string.Join("\n", wide));
+        }
+    }
+
     public async Task ScreenshotAsync(string name)
     {
         // The pages look the same on either database: the PostgreSQL pass would only redraw the SQLite pass's pictures.
@@ -54,7 +75,12 @@ public sealed class BrowserPage(IBrowserContext context, IPage page, string base
     private async Task SaveScreenshotAsync(string name)
     {
         Directory.CreateDirectory(ArtifactsDirectory);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory, name + ".png"), FullPage = true });
+        await page.ScreenshotAsync(new PageScreenshotOptions
+        {
+            Path = Path.Combine(ArtifactsDirectory, name + ".png"),
+            FullPage = true,
+            Animations = ScreenshotAnimations.Disabled, // a popover caught mid-fade looks transparent
+        });
     }
 
     /// <summary>For catch blocks: a screenshot must never hide the original failure.</summary>

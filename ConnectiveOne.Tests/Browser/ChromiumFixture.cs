@@ -41,9 +41,22 @@ public sealed class ChromiumFixture : IAsyncLifetime
     }
 }
 
+/// <summary>
+/// Browser tests of the inbox and the conversation. Tests within one collection run one after another (pages under
+/// test compete for the same two cores); the browser tests are split in two collections so that they are not one
+/// serial chain of nine minutes that alone sets the length of the whole run.
+/// </summary>
 [CollectionDefinition(Name)]
 [RunsLong(110)]
 public sealed class BrowserCollection : ICollectionFixture<ChromiumFixture>
 {
     public const string Name = "browser";
+}
+
+/// <summary>Browser tests of the other pages: setup, account, layout, accessibility, bots; its own Chromium.</summary>
+[CollectionDefinition(Name)]
+[RunsLong(105)]
+public sealed class BrowserPagesCollection : ICollectionFixture<ChromiumFixture>
+{
+    public const string Name = "browser-pages";
 }

@@ -10,6 +10,7 @@ namespace ConnectiveOne.Tests.Browser;
 /// browser (no tracking pixel, no remote image) until the operator asks to see images.
 /// </summary>
 [Collection(BrowserCollection.Name)]
+[Trait("Database", "Sqlite")] // what the page shows and how it is operated, not the provider: API and integration tests cover both databases
 public sealed class HostileMailBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
 {
     private const string Tracker = "tracker.example";

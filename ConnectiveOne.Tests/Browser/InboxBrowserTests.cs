@@ -214,17 +214,10 @@ public sealed class InboxBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
         }
     }
 
-    public static TheoryData<int, int, string> Screens => new()
-    {
-        { 1366, 768, "light" },
-        { 1366, 768, "dark" },
-        { 390, 844, "light" },
-        { 390, 844, "dark" },
-    };
-
     /// <summary>A busy inbox and a rich ticket at a laptop and a phone width: nothing scrolls sideways.</summary>
     [Theory]
-    [MemberData(nameof(Screens))]
+    [Trait("Database", "Sqlite")] // layout, not the provider
+    [MemberData(nameof(Screens.LaptopAndPhoneData), MemberType = typeof(Screens))]
     public async Task A_busy_inbox_and_a_rich_ticket_fit_the_screen(int width, int height, string theme)
     {
         var technical = await MailSeed.AddressServedByBotAsync(App);
@@ -260,7 +253,7 @@ public sealed class InboxBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
             await op.SignInAsync(TestApp.AdminEmail, TestApp.AdminPassword, "/inbox");
             await Assertions.Expect(op.Page.GetByTestId("ticket-row")).ToHaveCountAsync(13);
             await Assertions.Expect(op.Page.Locator(".c1-ticket-row.c1-unread")).ToHaveCountAsync(13);
-            await AssertFitsAsync(op, "inbox");
+            await op.AssertFitsWindowAsync("inbox");
             await op.ScreenshotAsync($"inbox-busy-{suffix}");
 
             await op.Page.GetByTestId("ticket-row").Filter(new() { HasText = "Label printer" }).ClickAsync();
@@ -274,7 +267,7 @@ public sealed class InboxBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
             // The screenshot shows the draft being written: the text in the box, the box focused.
             await Assertions.Expect(reply).ToHaveValueAsync(draft);
             await Assertions.Expect(reply).ToBeFocusedAsync();
-            await AssertFitsAsync(op, "ticket");
+            await op.AssertFitsWindowAsync("ticket");
             await op.ScreenshotAsync($"inbox-ticket-{suffix}");
         });
     }
@@ -304,11 +297,5 @@ public sealed class InboxBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
             await Assertions.Expect(op.Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/inbox$"));
             await Assertions.Expect(op.Page.GetByTestId("ticket-view")).ToHaveCountAsync(0);
         });
-    }
-
-    private static async Task AssertFitsAsync(BrowserPage browser, string what)
-    {
-        var overflow = await browser.Page.EvaluateAsync<int>("document.documentElement.scrollWidth - window.innerWidth");
-        Assert.True(overflow <= 0, $"The {what} page is {overflow}px wider than the window.");
     }
 }

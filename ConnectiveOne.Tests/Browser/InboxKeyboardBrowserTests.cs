@@ -133,6 +133,14 @@ public sealed class InboxKeyboardBrowserTests(ChromiumFixture chromium, Keyboard
             var status = page.GetByRole(AriaRole.Combobox, new() { Name = "Status" });
             await Assertions.Expect(status).ToContainTextAsync("Resolved");
 
+            // s: the snooze menu, its first preset focused; Esc closes it and the ticket stays (SnoozeBrowserTests snoozes).
+            await page.Keyboard.PressAsync("s");
+            tested.Add("s");
+            await Assertions.Expect(page.GetByTestId("snooze-preset").First).ToBeFocusedAsync();
+            await page.Keyboard.PressAsync("Escape");
+            await Assertions.Expect(page.GetByTestId("snooze-menu")).ToHaveCountAsync(0);
+            await Assertions.Expect(page.GetByTestId("ticket-view")).ToBeVisibleAsync();
+
             // /: the search box; Esc leaves it.
             await page.Keyboard.PressAsync("/");
             tested.Add("/");

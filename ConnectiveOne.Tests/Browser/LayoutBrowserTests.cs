@@ -3,24 +3,16 @@ using ConnectiveOne.Tests.TestSupport;
 namespace ConnectiveOne.Tests.Browser;
 
 /// <summary>
-/// The shell and account pages at a laptop and a phone width, light and dark: nothing scrolls sideways.
+/// The shell and account pages at a laptop and a phone width (themes as <see cref="Screens"/> picks them): nothing scrolls sideways.
 /// The screenshots land in test-artifacts/ for people to look at.
 /// </summary>
-[Collection(BrowserCollection.Name)]
+[Collection(BrowserPagesCollection.Name)]
 [Trait("Database", "Sqlite")] // what the page shows and how it is operated, not the provider: API and integration tests cover both databases
 public sealed class LayoutBrowserTests(ChromiumFixture chromium)
 {
-    public static TheoryData<int, int, string> Sizes => new()
-    {
-        { 1366, 768, "light" },
-        { 1366, 768, "dark" },
-        { 390, 844, "light" },
-        { 390, 844, "dark" },
-    };
-
     [Theory]
-    [MemberData(nameof(Sizes))]
-    public async Task Pages_fit_the_width_in_both_themes(int width, int height, string theme)
+    [MemberData(nameof(Screens.LaptopAndPhoneData), MemberType = typeof(Screens))]
+    public async Task Pages_fit_the_width_at_a_laptop_and_a_phone(int width, int height, string theme)
     {
         await using var app = new TestApp().StartKestrel();
         await app.CreateUserWithTokenAsync("operator@example.test", "Operator", "operator-password-1");
@@ -30,7 +22,7 @@ public sealed class LayoutBrowserTests(ChromiumFixture chromium)
         await anonymous.RunAsync(async () =>
         {
             await anonymous.GotoAsync("/account/login");
-            await AssertFitsAsync(anonymous, "login");
+            await anonymous.AssertFitsWindowAsync("login");
             await anonymous.ScreenshotAsync($"login-{suffix}");
         });
 
@@ -44,17 +36,17 @@ public sealed class LayoutBrowserTests(ChromiumFixture chromium)
             await browser.RunAsync(async () =>
             {
                 await browser.SignInAsync(email, password);
-                await AssertFitsAsync(browser, $"overview for {name}");
+                await browser.AssertFitsWindowAsync($"overview for {name}");
                 await browser.ScreenshotAsync($"overview-{name}-{suffix}");
                 await browser.GotoAsync("/inbox");
                 await browser.WaitInteractiveAsync();
-                await AssertFitsAsync(browser, $"inbox for {name}");
+                await browser.AssertFitsWindowAsync($"inbox for {name}");
                 await browser.ScreenshotAsync($"inbox-{name}-{suffix}");
                 foreach (var page in name == "admin" ? new[] { "settings", "account/tokens" } : ["account/tokens"])
                 {
                     await browser.GotoAsync("/" + page);
                     await browser.WaitInteractiveAsync();
-                    await AssertFitsAsync(browser, $"{page} for {name}");
+                    await browser.AssertFitsWindowAsync($"{page} for {name}");
                     await browser.ScreenshotAsync($"{page.Replace('/', '-')}-{name}-{suffix}");
                 }
             });
@@ -74,15 +66,9 @@ public sealed class LayoutBrowserTests(ChromiumFixture chromium)
             await browser.RunAsync(async () =>
             {
                 await browser.GotoAsync($"/setup/first-admin?token={(await File.ReadAllTextAsync(tokenPath)).Trim()}");
-                await AssertFitsAsync(browser, "first admin");
+                await browser.AssertFitsWindowAsync("first admin");
                 await browser.ScreenshotAsync($"first-admin-{theme}-390");
             });
         }
-    }
-
-    private static async Task AssertFitsAsync(BrowserPage browser, string what)
-    {
-        var overflow = await browser.Page.EvaluateAsync<int>("document.documentElement.scrollWidth - window.innerWidth");
-        Assert.True(overflow <= 0, $"The {what} page is {overflow}px wider than the window.");
     }
 }

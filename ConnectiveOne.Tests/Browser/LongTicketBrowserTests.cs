@@ -13,6 +13,7 @@ namespace ConnectiveOne.Tests.Browser;
 /// loads older ones by the button and by scrolling up, keeps the reader's place, and appends new mail live.
 /// </summary>
 [Collection(BrowserCollection.Name)]
+[Trait("Database", "Sqlite")] // what the page shows and how it is operated, not the provider: API and integration tests cover both databases
 public sealed class LongTicketBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
 {
     private const int Seeded = 120;
@@ -118,7 +119,7 @@ public sealed class LongTicketBrowserTests(ChromiumFixture chromium) : IAsyncLif
             Assert.InRange(topAfter - topBefore, -4, 4);
 
             // Scrolling up to the top loads the rest; then there is nothing older to show.
-            await op.Page.EvaluateAsync("() => window.scrollTo(0, 0)");
+            await op.Page.GetByTestId("ticket-scroll").EvaluateAsync("el => el.scrollTo(0, 0)"); // the conversation scrolls, not the page
             await Assertions.Expect(messages).ToHaveCountAsync(Seeded);
             await Assertions.Expect(messages.First).ToContainTextAsync(Text(1));
             await Assertions.Expect(older).ToHaveCountAsync(0);

@@ -7,7 +7,8 @@ namespace ConnectiveOne.Tests.Browser;
 /// The wizard in Chromium against the real app, with DNS answered by a real server on loopback. The background
 /// re-check runs every second here (options), so the page must change by itself, without reload.
 /// </summary>
-[Collection(BrowserCollection.Name)]
+[Collection(BrowserPagesCollection.Name)]
+[Trait("Database", "Sqlite")] // what the page shows and how it is operated, not the provider: API and integration tests cover both databases
 public sealed class SetupWizardBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
 {
     private SetupApp _setup = null!;

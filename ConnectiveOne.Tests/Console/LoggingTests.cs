@@ -30,6 +30,25 @@ public sealed class LoggingTests
         Assert.DoesNotContain("marker-second", firstLog);
     }
 
+    [Fact]
+    public async Task Each_request_is_logged_with_method_path_and_status_but_not_its_query_and_routine_ones_only_below_information()
+    {
+        await using var app = new TestApp();
+        var api = app.CreateApiClient();
+        (await api.GetAsync("/api/v1/tickets?q=query-secret-4711")).EnsureSuccessStatusCode();
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await api.GetAsync("/api/v1/tickets/987654")).StatusCode);
+        (await api.GetAsync("/assets/app.css")).EnsureSuccessStatusCode();
+        (await api.GetAsync("/health")).EnsureSuccessStatusCode();
+
+        // The 404 is the last request the log has to show: once it is there, the ones before it are too.
+        var log = await app.WaitForLogsAsync(l => l.Contains("HTTP GET /api/v1/tickets/987654 responded 404", StringComparison.Ordinal));
+        Assert.Contains("[INF] Serilog.AspNetCore.RequestLoggingMiddleware: HTTP GET /api/v1/tickets/987654 responded 404", log, StringComparison.Ordinal);
+        Assert.Contains("HTTP GET /api/v1/tickets responded 200", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("query-secret-4711", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("HTTP GET /assets/app.css", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("HTTP GET /health", log, StringComparison.Ordinal);
+    }
+
     private static void Write(TestApp app, string marker) =>
         app.Services.GetRequiredService<ILoggerFactory>().CreateLogger($"ConnectiveOne.Tests.{marker}")
             .LogWarning("Test event {Marker}", marker);

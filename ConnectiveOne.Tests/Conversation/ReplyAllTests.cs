@@ -4,9 +4,11 @@ using System.Text.Json;
 using ConnectiveOne.Core.Addresses;
 using ConnectiveOne.Core.Dns;
 using ConnectiveOne.Core.Tickets;
+using ConnectiveOne.Tests.Dns;
 using ConnectiveOne.Tests.TestSupport;
 using Microsoft.EntityFrameworkCore;
 using MimeKit;
+using MimeKit.Cryptography;
 
 namespace ConnectiveOne.Tests.Conversation;
 
@@ -22,24 +24,24 @@ public sealed class ReplyAllTests : IAsyncLifetime
     private const string Bob = "bob@customer.example";
 
     private CaptureRelay _relay = null!;
+    private FakeDnsServer _dns = null!;
     private InboundApp _inbound = null!;
     private TestApp App => _inbound.App;
 
     public async Task InitializeAsync()
     {
         _relay = await CaptureRelay.StartAsync();
-        _inbound = new InboundApp(new Dictionary<string, string?>(_relay.Settings)
-        {
-            ["ConnectiveOne:InboundDomain"] = MailSeed.InboundDomain,
-            ["ConnectiveOne:Outbound:PollInterval"] = "00:00:01",
-            ["ConnectiveOne:Outbound:Timeout"] = "00:00:10",
-        });
+        // The public key of MailSeed's DKIM key as a DNS panel publishes it (strings of at most 255 bytes).
+        _dns = FakeDnsServer.Start();
+        _dns.SetTxt("k1._domainkey.acme.test", TestKeys.K1.TxtValue.Chunk(255).Select(c => new string(c)).ToArray());
+        _inbound = ConversationApp.Start(_relay);
     }
 
     public async Task DisposeAsync()
     {
         await _inbound.DisposeAsync();
         await _relay.DisposeAsync();
+        await _dns.DisposeAsync();
     }
 
     [Fact]
@@ -96,6 +98,15 @@ public sealed class ReplyAllTests : IAsyncLifetime
         var messages = ticket.GetProperty("messages").EnumerateArray().ToList();
         Assert.Equal(["Customer", null, "Cc", null, null], messages.Select(m => m.GetProperty("fromRole").GetString()));
         Assert.Contains(Ann, messages[^1].GetProperty("cc").GetString());
+
+        // Every copy the relay got carries a DKIM signature of acme.test that verifies against the published key.
+        foreach (var copy in (CapturedMail[])[reply1, reply2, reply3])
+        {
+            var signature = copy.Message.Headers[copy.Message.Headers.IndexOf(HeaderId.DkimSignature)];
+            Assert.Contains("d=acme.test", signature.Value);
+            Assert.True(await new DkimVerifier(new DnsDkimKeyLocator(_dns.Port)).VerifyAsync(copy.Message, signature),
+                $"The DKIM signature of \"{copy.Message.TextBody}\" does not verify against k1._domainkey.acme.test.");
+        }
     }
 
     [Fact]

@@ -24,8 +24,13 @@ public sealed class PublishedAppTests
         Directory.CreateDirectory(path);
         try
         {
+            // The README's command as it stands, without the code analyzers (RunAnalyzers=false from the environment): they
+            // only report and add no code (source generators, e.g. Razor's, still run), so the single file comes out byte
+            // for byte the same (compared: sha256 of both executables equal), and the test build has already run them
+            // on these sources with warnings as errors. They were half the publish's CPU: 141 s with them, 73 s without.
             var publish = await RunAsync("dotnet", ["publish", "ConnectiveOne.Console", "-c", "Release", "-r", "linux-x64",
-                "--self-contained", "-p:PublishSingleFile=true", "-o", output, "-nologo"], Repository.Root, TimeSpan.FromMinutes(8));
+                "--self-contained", "-p:PublishSingleFile=true", "-o", output, "-nologo"], Repository.Root, TimeSpan.FromMinutes(8),
+                new Dictionary<string, string> { ["RunAnalyzers"] = "false" });
             Assert.True(publish.ExitCode == 0, "dotnet publish failed:\n" + publish.Output);
 
             var executable = Path.Combine(output, "ConnectiveOne.Console");
@@ -91,11 +96,14 @@ public sealed class PublishedAppTests
         return false;
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(string file, string[] args, string directory, TimeSpan limit)
+    private static async Task<(int ExitCode, string Output)> RunAsync(string file, string[] args, string directory, TimeSpan limit,
+        Dictionary<string, string> environment)
     {
         var info = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in args)
             info.ArgumentList.Add(arg);
+        foreach (var (key, value) in environment)
+            info.Environment[key] = value;
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -222,8 +222,17 @@ public sealed class OutboundMailTests : IAsyncLifetime
         Assert.Contains("550", message.DeliveryDetail);
         Assert.Contains("Mailbox carol does not exist", message.DeliveryDetail);
         Assert.Empty(_relay.Received);
+        // The event follows the commit that the query above already sees: wait for it a moment.
+        for (var i = 0; i < 200 && !SawDeliveryChange(reply); i++)
+            await Task.Delay(25);
         lock (_events)
             Assert.Contains(_events, e => e.Kind == ChangeKind.DeliveryStatusChanged && e.Id == reply.ToString());
+    }
+
+    private bool SawDeliveryChange(long messageId)
+    {
+        lock (_events)
+            return _events.Any(e => e.Kind == ChangeKind.DeliveryStatusChanged && e.Id == messageId.ToString());
     }
 
     [Fact]

@@ -28,9 +28,9 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
     [Fact]
     public async Task Kill_9_during_SMTP_and_webhook_bursts_loses_nothing_and_stores_nothing_twice()
     {
-        var kills = Soak.Rounds(20, 100);
+        var kills = Soak.Rounds(12, 100);
         var random = new Random(Seed);
-        await using var app = new AppProcess();
+        await using var app = new AppProcess { ShortLived = true };
         app.Environment["ConnectiveOne__Inbound__WebhookToken"] = WebhookToken;
         await app.StartAsync();
         var address = await InboundAddresses.AddAsync(app.Database, "support@crash.test");
@@ -236,7 +236,7 @@ public sealed class OutboxCrashTests(ITestOutputHelper output)
         var random = new Random(CrashSafetyTests.Seed);
         await using var relay = await CaptureRelay.StartAsync();
         relay.RefuseAll(451, "4.3.0 Try again later");
-        await using var app = new AppProcess();
+        await using var app = new AppProcess { ShortLived = true };
         app.Environment["ConnectiveOne__Inbound__WebhookToken"] = WebhookToken;
         app.Environment["ConnectiveOne__Outbound__Host"] = "127.0.0.1";
         app.Environment["ConnectiveOne__Outbound__Port"] = relay.Port.ToString();

@@ -13,9 +13,10 @@ namespace ConnectiveOne.Tests.Reliability;
 /// writer, SQLite) or, for throughput, through the <see cref="MessagePreparer"/> alone, timing each message and
 /// counting what became of it. A message must end stored (parsed or as raw bytes with a reason) or refused with
 /// a reason; anything else is a crash. A message that takes over <see cref="Slow"/> is measured again on the same
-/// path once the run is over, alone (<see cref="RetimeSlowAsync"/>: through intake accept to commit, to a second address
-/// so it is not a duplicate; through the preparer, the preparer), so a pause of the shared machine or the queue
-/// behind the other senders is not mistaken for a slow message; over <see cref="Hang"/> it counts as hung at once.
+/// path once the run is over, alone, up to three times (<see cref="RetimeSlowAsync"/>: through intake accept to commit, to
+/// another address each time so it is not a duplicate; through the preparer, the preparer), so a pause of the shared
+/// machine or the queue behind the other senders is not mistaken for a slow message; over <see cref="Hang"/> it counts
+/// as hung at once.
 /// </summary>
 public sealed class HostileIntake : IAsyncDisposable
 {
@@ -25,10 +26,14 @@ public sealed class HostileIntake : IAsyncDisposable
 
     private readonly InboundAddress _recipient;
 
-    // Where a slow message goes when it is timed again through intake: not a duplicate there, and not counted.
-    private readonly InboundAddress _retimed;
+    // Where a slow message goes when it is timed again through intake, one address per attempt: not a duplicate there,
+    // and not counted.
+    private readonly IReadOnlyList<InboundAddress> _retimed;
 
-    private HostileIntake(TestApp app, InboundAddress recipient, InboundAddress retimed)
+    /// <summary>How many times a slow message is timed again at most; its fastest time is the one that counts.</summary>
+    private const int Retimes = 3;
+
+    private HostileIntake(TestApp app, InboundAddress recipient, IReadOnlyList<InboundAddress> retimed)
     {
         App = app;
         _recipient = recipient;
@@ -50,9 +55,14 @@ public sealed class HostileIntake : IAsyncDisposable
             ["Serilog:MinimumLevel:Override:ConnectiveOne.Core.Inbound.Intake.InboundIntake"] = "Error",
         });
         var address = await InboundAddresses.AddAsync(app.Services, "hostile@acme.test");
-        var retimed = await InboundAddresses.AddAsync(app.Services, "retimed@acme.test");
+        var retimed = new List<InboundAddress>();
+        for (var i = 1; i <= Retimes; i++)
+        {
+            var added = await InboundAddresses.AddAsync(app.Services, $"retimed{i}@acme.test");
+            retimed.Add(new InboundAddress(added.Id, added.Email, added.TechnicalAddress));
+        }
         return new HostileIntake(app, new InboundAddress(address.Id, address.Email, address.TechnicalAddress),
-            new InboundAddress(retimed.Id, retimed.Email, retimed.TechnicalAddress));
+            retimed);
     }
 
     /// <summary>The whole path: prepare, queue, commit; timed from accept to commit.</summary>
@@ -88,11 +98,11 @@ public sealed class HostileIntake : IAsyncDisposable
         return outcome;
     }
 
-    // Accept to commit once more, for the second address; whatever it answers, the time is what counts here.
-    private async Task AcceptAgainAsync(byte[] raw)
+    // Accept to commit once more, for the attempt's own address; whatever it answers, the time is what counts here.
+    private async Task AcceptAgainAsync(byte[] raw, int attempt)
     {
         var intake = App.Services.GetRequiredService<InboundIntake>();
-        await Task.Run(() => intake.AcceptAsync(raw, [_retimed], null, "fuzz", CancellationToken.None)).WaitAsync(Hang);
+        await Task.Run(() => intake.AcceptAsync(raw, [_retimed[attempt]], null, "fuzz", CancellationToken.None)).WaitAsync(Hang);
     }
 
     /// <summary>The preparer alone (parse, sanitize, classify, attachments to disk), with intake's size check first.</summary>
@@ -138,13 +148,13 @@ public sealed class HostileIntake : IAsyncDisposable
         }
     }
 
-    private Task PrepareAgainAsync(byte[] raw) => Task.Run(() => App.Services.GetRequiredService<MessagePreparer>()
+    private Task PrepareAgainAsync(byte[] raw, int attempt) => Task.Run(() => App.Services.GetRequiredService<MessagePreparer>()
         .Prepare(raw, null, [_recipient.Email], CancellationToken.None)).WaitAsync(Hang);
 
     // Messages over Slow the first time, with the path to time them on again.
-    private readonly List<(string Name, byte[] Raw, TimeSpan Elapsed, Func<byte[], Task> Again)> _slow = [];
+    private readonly List<(string Name, byte[] Raw, TimeSpan Elapsed, Func<byte[], int, Task> Again)> _slow = [];
 
-    private void Time(string name, byte[] raw, TimeSpan elapsed, Func<byte[], Task> again)
+    private void Time(string name, byte[] raw, TimeSpan elapsed, Func<byte[], int, Task> again)
     {
         lock (Counts)
         {
@@ -162,24 +172,32 @@ public sealed class HostileIntake : IAsyncDisposable
     }
 
     /// <summary>
-    /// Times each message that was over <see cref="Slow"/> once more, one at a time with nothing else in flight, on the
-    /// path it took: a message is slow only when it is slow twice.
+    /// Times each message that was over <see cref="Slow"/> again, one at a time with nothing else of this run in flight,
+    /// on the path it took, up to <see cref="Retimes"/> times: a message is slow only when even its fastest time alone is.
+    /// The other test classes still run beside it on the shared cores, so one time alone can still be a pause of the
+    /// machine; the fastest of three is the message's own cost.
     /// </summary>
     public async Task RetimeSlowAsync()
     {
         foreach (var (name, raw, elapsed, again) in _slow)
         {
-            var watch = Stopwatch.StartNew();
-            try
+            var fastest = TimeSpan.MaxValue;
+            for (var attempt = 0; attempt < Retimes && fastest > Slow; attempt++)
             {
-                await again(raw);
+                var watch = Stopwatch.StartNew();
+                try
+                {
+                    await again(raw, attempt);
+                }
+                catch (Exception)
+                {
+                    // Refused, failed or hung: the first time counted that; here only the time counts.
+                }
+                if (watch.Elapsed < fastest)
+                    fastest = watch.Elapsed;
             }
-            catch (Exception)
-            {
-                // Refused, failed or hung: the first time counted that; here only the time counts.
-            }
-            if (watch.Elapsed > Slow)
-                Counts.Fail(Counts.OverSlow, name, $"{elapsed.TotalSeconds:0.0} s, again alone {watch.Elapsed.TotalSeconds:0.0} s ({raw.Length} bytes)");
+            if (fastest > Slow)
+                Counts.Fail(Counts.OverSlow, name, $"{elapsed.TotalSeconds:0.0} s, again alone at best {fastest.TotalSeconds:0.0} s of {Retimes} ({raw.Length} bytes)");
         }
         _slow.Clear();
     }
@@ -210,7 +228,7 @@ public sealed class HostileIntake : IAsyncDisposable
         public readonly Counter PreparedUnparseable = new("preparer: would be stored as unparseable");
         public readonly Counter Crashed = new("crashed");
         public readonly Counter Hung = new("hung");
-        public readonly Counter OverSlow = new("over 2 s (twice)");
+        public readonly Counter OverSlow = new("over 2 s (and at best of 3 alone)");
         public int IntakeCount;
         public int PreparedCount;
         public TimeSpan Slowest;

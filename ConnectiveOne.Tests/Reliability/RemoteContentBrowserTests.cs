@@ -13,6 +13,7 @@ namespace ConnectiveOne.Tests.Reliability;
 /// </summary>
 [Trait("Category", "Reliability")]
 [Collection(BrowserCollection.Name)]
+[Trait("Database", "Sqlite")] // what the page shows and how it is operated, not the provider: API and integration tests cover both databases
 public sealed class RemoteContentBrowserTests(ChromiumFixture chromium, ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Subject = "Remote content forms";

@@ -21,13 +21,14 @@ internal sealed class SetupApp : IAsyncDisposable
     public TestApp App { get; }
 
     /// <param name="recheck">Re-check schedule overrides (e.g. <c>PollInterval</c>); by default the worker waits an hour between rounds.</param>
-    public static SetupApp Start(IDictionary<string, string?>? recheck = null)
+    /// <param name="settings">Further app settings (an SMTP listener, a relay).</param>
+    public static SetupApp Start(IDictionary<string, string?>? recheck = null, IDictionary<string, string?>? settings = null)
     {
         var dns = FakeDnsServer.Start();
         // The relay's SPF, which the lookup count follows.
         dns.SetTxt("mailgun.org", "v=spf1 include:_spf.mailgun.org ~all");
         dns.SetTxt("_spf.mailgun.org", "v=spf1 ip4:192.0.2.0/24 ~all");
-        var settings = new Dictionary<string, string?>
+        var all = new Dictionary<string, string?>
         {
             ["ConnectiveOne:Dns:Servers"] = dns.ServersSetting,
             ["ConnectiveOne:Dns:Timeout"] = "00:00:00.500",
@@ -36,8 +37,10 @@ internal sealed class SetupApp : IAsyncDisposable
             ["ConnectiveOne:Dns:Recheck:PollInterval"] = "01:00:00",
         };
         foreach (var (key, value) in recheck ?? new Dictionary<string, string?>())
-            settings[$"ConnectiveOne:Dns:Recheck:{key}"] = value;
-        return new SetupApp(dns, new TestApp(settings: settings));
+            all[$"ConnectiveOne:Dns:Recheck:{key}"] = value;
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            all[key] = value;
+        return new SetupApp(dns, new TestApp(settings: all));
     }
 
     public static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>

@@ -42,7 +42,7 @@ public sealed class TestApp : WebApplicationFactory<Program>
         _ownsData = sharedDataDirectory is null;
         DataDirectory = sharedDataDirectory ?? Path.Combine(Path.GetTempPath(), "c1-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(DataDirectory);
-        Database = sharedDatabase ?? TestDatabase.Create(DataDirectory);
+        Database = sharedDatabase ?? TestDatabase.Create(DataDirectory, migrated: true);
         _settings = new Dictionary<string, string?>(Database.Settings)
         {
             ["ConnectiveOne:DataDirectory"] = DataDirectory,

@@ -49,21 +49,66 @@ public sealed class TestDatabase : IAsyncDisposable
         }
         : new Dictionary<string, string?>();
 
-    /// <summary>A new database for an app whose data folder is <paramref name="dataDirectory"/>.</summary>
-    public static TestDatabase Create(string dataDirectory)
+    /// <summary>
+    /// A new database for an app whose data folder is <paramref name="dataDirectory"/>. <paramref name="migrated"/>: a
+    /// copy of a database migrated once per test run (the app's start then finds nothing to apply), for in-process
+    /// test apps; apps started as real processes migrate their own, as a first start does.
+    /// </summary>
+    public static TestDatabase Create(string dataDirectory, bool migrated = false)
     {
         DatabaseTraitGuardAttribute.ThrowIfUnused();
         if (!IsPostgres)
+        {
+            if (migrated)
+                File.Copy(Template.Value, Path.Combine(dataDirectory, "connectiveone.db"));
             return new TestDatabase(dataDirectory, null, null);
+        }
         var name = "c1_" + Guid.NewGuid().ToString("N");
         using (var admin = new NpgsqlConnection(AdminConnectionString))
         {
             admin.Open();
-            using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", admin);
+            // A copy of the template is a file copy on the server; no session may be connected to the template meanwhile.
+            using var create = new NpgsqlCommand(migrated ? $"CREATE DATABASE \"{name}\" TEMPLATE \"{Template.Value}\"" : $"CREATE DATABASE \"{name}\"", admin);
             create.ExecuteNonQuery();
         }
         var connection = new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name }.ConnectionString;
         return new TestDatabase(dataDirectory, name, connection);
+    }
+
+    // Migrating an empty database builds the model of every migration: once per run instead of once per test app. The
+    // SQLite file's path, or the PostgreSQL database's name; removed when the test process ends.
+    private static readonly Lazy<string> Template = new(CreateTemplate, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private static string CreateTemplate()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "c1-tests", "template-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        var template = Create(folder);
+        // Unpooled: no session may stay connected to a PostgreSQL template.
+        var migrating = IsPostgres
+            ? new TestDatabase(folder, template.Name, new NpgsqlConnectionStringBuilder(template.ConnectionString) { Pooling = false }.ConnectionString)
+            : template;
+        using (var db = migrating.OpenContext())
+        {
+            db.Database.Migrate();
+            // Rollback journal: the file alone is the whole database (the app turns WAL on when it starts).
+            if (!IsPostgres)
+                db.Database.ExecuteSqlRaw("PRAGMA journal_mode=DELETE;");
+        }
+        template.ClearPool();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                template.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or NpgsqlException)
+            {
+                // Best effort: a throw-away server or temp folder goes anyway.
+            }
+        };
+        return IsPostgres ? template.Name! : template.SqliteFile;
     }
 
     /// <summary>A context on this database outside any app (for an app in another process, or after it stopped).</summary>

@@ -17,6 +17,7 @@ public static class InboxKeys
         new("n", "n", "Internal note (the reply box as a note)"),
         new("a", "a", "Assign the ticket to me"),
         new("e", "e", "Resolve the ticket"),
+        new("s", "s", "Snooze the ticket (opens the snooze menu)"),
         new("/", "/", "Search"),
         new("g i", "g then i", "Go to the inbox"),
         new("?", "?", "Show these keys"),

@@ -81,10 +81,13 @@ public sealed class InboxEffects(IServiceScopeFactory scopes, TicketCounts count
             await using var scope = scopes.CreateAsyncScope();
             var bots = await scope.ServiceProvider.GetRequiredService<BotService>().ListAsync();
             store.Dispatch(new InboxBotsLoaded([.. bots.Select(b => new BotOption(b.Id, b.Name))]));
+            // The rows show the assignee's initials: names by id, read with the bots rather than per row.
+            var users = await scope.ServiceProvider.GetRequiredService<TicketCommands>().AssignableAsync();
+            store.Dispatch(new InboxAssigneesLoaded(users.ToImmutableDictionary(u => u.Id, u => u.Name)));
         }
         catch (Exception ex)
         {
-            logger.LogError(ex, "Could not load the bots for the inbox filter");
+            logger.LogError(ex, "Could not load the bots and assignees for the inbox");
         }
     }
 
@@ -104,7 +107,10 @@ public sealed class InboxEffects(IServiceScopeFactory scopes, TicketCounts count
         var state = store.Select<InboxState>();
         var userId = await UserIdAsync(store);
         var filter = new TicketFilter(state.Filter.BotId, state.Filter.Status, state.Filter.Query,
-            state.Filter.Mine ? userId ?? "-" : null, RoutedOnly: true);
+            state.Filter.Mine ? userId ?? "-" : null, RoutedOnly: true)
+        {
+            Snoozed = state.Filter.Snoozed ? true : state.Filter.Status is null ? null : false,
+        };
         var page = await list.ListAsync(filter, state.Page, InboxState.PageSize, load.AtLeast);
         ImmutableHashSet<long>? unread = null;
         if (load.Unread)

@@ -4,7 +4,11 @@ using ConnectiveOne.Core.Tickets;
 namespace ConnectiveOne.Console.State.Inbox;
 
 /// <summary>What the list shows: a status (null = all), one bot, only mine, and a search text.</summary>
-public sealed record InboxFilter(TicketStatus? Status = TicketStatus.Open, Guid? BotId = null, bool Mine = false, string? Query = null);
+public sealed record InboxFilter(TicketStatus? Status = TicketStatus.Open, Guid? BotId = null, bool Mine = false, string? Query = null)
+{
+    /// <summary>The Snoozed tab: only snoozed tickets (the status tabs leave them out; All shows them with the rest).</summary>
+    public bool Snoozed { get; init; }
+}
 
 /// <summary>
 /// The operator inbox of one circuit: the current page of tickets, the selection and keyboard cursor,
@@ -34,6 +38,9 @@ public sealed record InboxState(
 
     /// <summary>The bots the list can be filtered by (not positional, so existing constructions stay valid).</summary>
     public ImmutableList<BotOption> Bots { get; init; } = [];
+
+    /// <summary>Names of the users a ticket can be assigned to, by user id (the rows' assignee avatars).</summary>
+    public ImmutableDictionary<string, string> Assignees { get; init; } = ImmutableDictionary<string, string>.Empty;
 }
 
 /// <summary>The inbox page opened (loads and follows changes) or closed (stops following).</summary>
@@ -61,6 +68,8 @@ public sealed record PresenceLoaded(ImmutableDictionary<long, ImmutableList<View
 /// <summary>The bots to filter by, loaded with the inbox.</summary>
 public sealed record InboxBotsLoaded(ImmutableList<BotOption> Bots);
 public sealed record BotOption(Guid Id, string Name);
+/// <summary>The assignable users' names, loaded with the inbox.</summary>
+public sealed record InboxAssigneesLoaded(ImmutableDictionary<string, string> Names);
 
 public sealed class InboxFeature : Feature<InboxState>
 {
@@ -82,6 +91,7 @@ public sealed class InboxFeature : Feature<InboxState>
         // Events that came between subscribing and the snapshot were applied already: the snapshot is at least as new.
         On<PresenceLoaded>((s, a) => s with { Presence = a.Viewers });
         On<InboxBotsLoaded>((s, a) => s with { Bots = a.Bots });
+        On<InboxAssigneesLoaded>((s, a) => s with { Assignees = a.Names });
         On<PresenceUpdated>((s, a) => s with
         {
             Presence = a.Viewers.IsEmpty ? s.Presence.Remove(a.TicketId) : s.Presence.SetItem(a.TicketId, a.Viewers),

@@ -1,32 +1,43 @@
 using System.Collections.Immutable;
+using ConnectiveOne.Core.Notifications;
 
 namespace ConnectiveOne.Console.State.Notifications;
 
-public sealed record Notification(string Kind, string Id, string Text, DateTimeOffset At);
+/// <summary>
+/// The signed-in user's newest notifications for the bell in the app bar, as stored (they survive reloads and follow
+/// the user to other devices); <see cref="Unread"/> is the count shown on it. Not <see cref="Loaded"/> until the first
+/// load after sign-in: what arrives after that first load is what the browser may announce.
+/// </summary>
+public sealed record NotificationsState(ImmutableList<NotificationView> Recent, int Unread, bool Loaded);
 
-/// <summary>Recent notifications for the bell in the app bar; <see cref="Unread"/> is the count shown on it.</summary>
-public sealed record NotificationsState(ImmutableList<Notification> Recent, int Unread);
+/// <summary>What the store holds now for the user (the newest <see cref="NotificationCenter.DefaultTake"/>).</summary>
+public sealed record NotificationsLoaded(string UserId, NotificationPage Page);
 
-public sealed record NotificationReceived(Notification Notification);
-public sealed record NotificationsRead;
+/// <summary>Mark these read (all when <see cref="Ids"/> is null); the bell shows it at once, the effect stores it.</summary>
+public sealed record NotificationsReadRequested(IReadOnlyCollection<long>? Ids);
 
 public sealed class NotificationsFeature : Feature<NotificationsState>
 {
-    public const int Keep = 20;
-
-    public override NotificationsState Initial => new([], 0);
+    public override NotificationsState Initial => new([], 0, false);
 
     public NotificationsFeature()
     {
-        On<NotificationReceived>(Reduce);
-        On<NotificationsRead>((state, _) => state with { Unread = 0 });
+        On<NotificationsLoaded>((_, a) => new NotificationsState([.. a.Page.Items], a.Page.Unread, true));
+        On<NotificationsReadRequested>(Reduce);
     }
 
-    public static NotificationsState Reduce(NotificationsState state, NotificationReceived action)
+    public static NotificationsState Reduce(NotificationsState state, NotificationsReadRequested action)
     {
-        var recent = state.Recent.Insert(0, action.Notification);
-        if (recent.Count > Keep)
-            recent = recent.RemoveRange(Keep, recent.Count - Keep);
-        return new NotificationsState(recent, Math.Min(state.Unread + 1, 99));
+        var now = DateTimeOffset.UtcNow;
+        var marked = 0;
+        var recent = state.Recent.Select(n =>
+        {
+            if (n.ReadAt is not null || action.Ids is { } ids && !ids.Contains(n.Id))
+                return n;
+            marked++;
+            return n with { ReadAt = now };
+        }).ToImmutableList();
+        // All read: nothing is left unread, shown or not; otherwise those shown here that were unread.
+        return state with { Recent = recent, Unread = action.Ids is null ? 0 : Math.Max(0, state.Unread - marked) };
     }
 }

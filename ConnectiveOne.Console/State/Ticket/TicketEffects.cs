@@ -39,6 +39,12 @@ public sealed class TicketEffects(IServiceScopeFactory scopes, ILogger<TicketEff
             case TicketHeaderRequested header when store.Select<TicketState>().TicketId == header.TicketId:
                 await FollowAsync(store, new Follow(header.TicketId, [], Header: true));
                 break;
+            // A merge, split or undo moved messages in or out: the whole thread again (a merged ticket's is its target's).
+            case Changes.ChangeReceived { Change: { Kind: ChangeKind.TicketUpdated, Summary: TicketWorkflow.ThreadChanged } moved }
+                when store.Select<TicketState>().TicketId is { } reopen && moved.Id == reopen.ToString(System.Globalization.CultureInfo.InvariantCulture):
+                _follow.Clear();
+                store.Dispatch(new TicketLoaded(reopen, await QueryAsync(q => q.GetAsync(reopen, CancellationToken.None))));
+                break;
             case Changes.ChangeReceived { Change: var change } when store.Select<TicketState>() is { TicketId: { } open } state:
                 if (Concerns(change, open, state) is { } what)
                     await FollowAsync(store, new Follow(open, what.MessageId is { } id ? [id] : [], what.Header));

@@ -7,7 +7,8 @@ namespace ConnectiveOne.Console.State.Ticket;
 /// <summary>
 /// The open ticket of one circuit: its header and the messages loaded so far (the last page when it opened, older
 /// pages as the operator scrolls up, new ones appended as they arrive). <see cref="Early"/> holds messages that
-/// arrived while the snapshot was loading, so none is lost between the query and the first render.
+/// arrived while the snapshot was loading, so none is lost between the query and the first render. <see cref="Refreshing"/>:
+/// the snapshot loads while the ticket it will show is already on screen (the address followed a merge to its target).
 /// </summary>
 public sealed record TicketState(
     long? TicketId,
@@ -16,7 +17,8 @@ public sealed record TicketState(
     bool HasOlder,
     bool Missing,
     bool LoadingOlder,
-    ImmutableList<TicketMessageView> Early)
+    ImmutableList<TicketMessageView> Early,
+    bool Refreshing = false)
 {
     /// <summary>The ticket with the messages loaded so far, as the composer and the page show it.</summary>
     public TicketDetails? Shown => Ticket is null ? null : Ticket with { Messages = Messages, HasOlder = HasOlder };
@@ -42,7 +44,11 @@ public sealed class TicketFeature : Feature<TicketState>
 
     public TicketFeature()
     {
-        On<TicketOpened>((_, a) => Initial with { TicketId = a.TicketId });
+        // A merged number shows its target; when the address then follows to the target, the thread stays on screen
+        // while its snapshot reloads, instead of blanking under the operator's pointer.
+        On<TicketOpened>((s, a) => s.Ticket?.Id == a.TicketId && !s.Missing
+            ? s with { TicketId = a.TicketId, Refreshing = true, Early = [] }
+            : Initial with { TicketId = a.TicketId });
         On<TicketClosed>((s, a) => s.TicketId == a.TicketId ? Initial : s);
         On<TicketLoaded>(Reduce);
         On<OlderMessagesRequested>((s, a) => s.TicketId == a.TicketId && s.HasOlder ? s with { LoadingOlder = true } : s);
@@ -57,11 +63,11 @@ public sealed class TicketFeature : Feature<TicketState>
         if (state.TicketId != loaded.TicketId)
             return state;
         if (loaded.Ticket is not { } ticket)
-            return state with { Missing = true, Early = [] };
+            return state with { Missing = true, Early = [], Refreshing = false };
         var messages = ImmutableList.CreateRange(ticket.Messages);
         foreach (var early in state.Early)
             messages = Put(messages, early, appendIfNew: true);
-        return state with { Ticket = ticket with { Messages = [] }, Messages = messages, HasOlder = ticket.HasOlder, Early = [] };
+        return state with { Ticket = ticket with { Messages = [] }, Messages = messages, HasOlder = ticket.HasOlder, Early = [], Refreshing = false };
     }
 
     /// <summary>An older page goes in front; a late page for a ticket or position no longer shown is dropped.</summary>
@@ -90,6 +96,8 @@ public sealed class TicketFeature : Feature<TicketState>
             return state;
         if (state.Ticket is null)
             return state with { Early = Put(state.Early, loaded.Message, appendIfNew: true) };
+        if (state.Refreshing) // shown now, and kept for the snapshot, which may or may not have seen it
+            state = state with { Early = Put(state.Early, loaded.Message, appendIfNew: true) };
         // A message older than the first one shown belongs to a page not loaded yet (a delivery change far up).
         var appendIfNew = state.Messages.IsEmpty || loaded.Message.Id > state.Messages[0].Id || !state.HasOlder;
         var messages = Put(state.Messages, loaded.Message, appendIfNew);

@@ -74,6 +74,9 @@ internal sealed class BatchThreadPrefetch
                     continue;
                 prefetch._recent.Add(ticket);
                 prefetch._tickets[ticket.Id] = ticket;
+                // Rule 4 answers with the ticket a merged one went into: load that one with the others.
+                if (ticket.MergedIntoTicketId is { } target)
+                    ticketIds.Add(target);
             }
         }
         ticketIds.ExceptWith(prefetch._tickets.Keys);
@@ -127,7 +130,7 @@ internal sealed class BatchThreadPrefetch
             {
                 if (t.AddressId == addressId && t.LastMessageAt >= since && (best is null || t.LastMessageAt > best.LastActivityAt)
                     && string.Equals(t.CustomerEmail, senderAddress, StringComparison.Ordinal) && string.Equals(t.SubjectKey, subjectKey, StringComparison.Ordinal))
-                    best = new RecentTicket(t.Id, t.LastMessageAt);
+                    best = new RecentTicket(t.MergedIntoTicketId ?? t.Id, t.LastMessageAt);
             }
             return Task.FromResult(best);
         }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using ConnectiveOne.Core.Events;
 using ConnectiveOne.Core.Inbound.Bounces;
+using ConnectiveOne.Core.Notifications;
 using ConnectiveOne.Core.Tickets;
 using Microsoft.Extensions.Logging;
 
@@ -66,6 +67,8 @@ internal static class DeliveryReportWriter
             var author = (string?)sent[7];
             state.Events.Add(new ChangeEvent(ChangeKind.DeliveryStatusChanged, messageId.ToString(CultureInfo.InvariantCulture),
                 Summary(report, ticketId)) { ForUserId = author });
+            if (author is not null)
+                state.Bounces.Add(new IntakeNotifications.BounceNotice(author, ticketId, Summary(report, ticketId)));
         }
         logger.LogInformation("Delivery report {DedupKey} ({Action}, status {Status}) recorded on sent message {MessageId} of ticket {TicketId}",
             m.DedupKey, report.Action, report.Status, messageId, ticketId);

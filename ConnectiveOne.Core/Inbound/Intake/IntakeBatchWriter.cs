@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using ConnectiveOne.Core.Addresses;
 using ConnectiveOne.Core.Events;
+using ConnectiveOne.Core.Notifications;
 using ConnectiveOne.Core.Persistence;
 using ConnectiveOne.Core.Threading;
 using ConnectiveOne.Core.Tickets;
@@ -56,6 +57,7 @@ internal sealed class IntakeBatchWriter(IServiceScopeFactory scopes, TimeProvide
                     deliveriesOfItem.Add(await _deliveries.WriteOneAsync(batch[i].Message, facts[i], addressId, state));
                 outcomes.Add(deliveriesOfItem);
             }
+            await IntakeNotifications.WriteAsync(state, outcomes.SelectMany(o => o));
             var built = Stopwatch.GetTimestamp();
             foreach (var (ticket, reopened, added) in state.Batch.Changed)
                 await rows.UpdateAsync(ticket, reopened, added);
@@ -195,6 +197,9 @@ internal sealed record BatchState(AppDbContext Db, IntakeRows Rows, IntakeBatch 
 
     /// <summary>The delivery reports this batch recorded, by (address, dedup key): a report delivered twice in one batch is kept once.</summary>
     public HashSet<(Guid, string)> Reports { get; } = [];
+
+    /// <summary>Bounces on our replies that this batch recorded, for their authors' notifications.</summary>
+    public List<IntakeNotifications.BounceNotice> Bounces { get; } = [];
 
     /// <summary>Stopwatch ticks spent in inserts while threading (for the Debug breakdown).</summary>
     public long InsertTicks { get; set; }

@@ -94,18 +94,37 @@ internal sealed class IntakeDeliveryWriter(int maxMessagesPerTicket, ILogger<Int
         var reopened = false;
         long? continues = null;
         var chosen = decision.TicketId is { } ticketKey ? await FindTicketAsync(state, ticketKey) : null;
+        // Threading answers with the target of a merged ticket; this catches a merge committed after the batch read its rows.
+        if (chosen?.MergedIntoTicketId is { } mergedInto)
+            chosen = await FindTicketAsync(state, mergedInto);
         if (chosen is { } threaded)
             (chosen, continues) = await ApplyCapAsync(state, threaded);
         if (chosen is { } found)
         {
             ticket = found;
             // The count is not bumped here: the batch counts what it adds (Touch) and the update adds that in the database.
-            if (now > ticket.LastMessageAt)
+            if (now >= ticket.LastMessageAt)
+            {
                 ticket.LastMessageAt = now;
+                ticket.LastMessagePreview = m.Preview;
+                ticket.LastDirection = MessageDirection.Inbound;
+            }
+            ticket.HasAttachments |= HasFiles(m);
             if (ticket.Status == TicketStatus.Resolved && !m.IsAutomatic)
             {
                 ticket.Status = TicketStatus.Open;
                 reopened = true;
+            }
+            // The customer answered: the snooze is over at once (an auto-reply does not end it). Costs nothing unless snoozed.
+            if (ticket.SnoozedUntil is not null && !m.IsAutomatic)
+            {
+                ticket.SnoozedUntil = null;
+                ticket.Status = TicketStatus.Open;
+                reopened = true;
+                await state.Rows.InsertAsync(new TicketEvent
+                {
+                    TicketId = ticket.Id, Kind = TicketEventKind.SnoozeEnded, At = now, Detail = "snooze ended: the customer answered",
+                });
             }
             state.Batch.Touch(ticket, reopened);
         }
@@ -124,6 +143,9 @@ internal sealed class IntakeDeliveryWriter(int maxMessagesPerTicket, ILogger<Int
                 CreatedAt = now,
                 LastMessageAt = now,
                 MessageCount = 1,
+                LastMessagePreview = m.Preview,
+                LastDirection = MessageDirection.Inbound,
+                HasAttachments = HasFiles(m),
                 ContinuesTicketId = continues,
             };
             await TimedInsertAsync(state, () => state.Rows.InsertAsync(ticket));
@@ -133,6 +155,15 @@ internal sealed class IntakeDeliveryWriter(int maxMessagesPerTicket, ILogger<Int
                     maxMessagesPerTicket, ticket.Id);
         }
         return (ticket, created, reopened);
+    }
+
+    // Inline images (a logo in a signature) are part of the body, not files the row should mark.
+    private static bool HasFiles(PreparedMessage m)
+    {
+        foreach (var a in m.Attachments)
+            if (!a.IsInline)
+                return true;
+        return false;
     }
 
     private static TicketMessage NewMessage(PreparedMessage m, Ticket ticket, Guid addressId, MessageFlags flags, DateTimeOffset now)

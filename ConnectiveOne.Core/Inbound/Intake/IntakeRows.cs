@@ -41,7 +41,7 @@ internal sealed class IntakeRows : IAsyncDisposable
     private readonly Statement _insertTicket, _insertMessage, _insertRaw, _insertAttachment, _insertContent, _insertRawFromFile, _insertContentFromFile,
         _insertParticipant;
     private readonly Statement _ticketActivity, _ticketReopened, _messageHtml, _addressSeen, _addressForwarding;
-    private readonly Statement _insertReport, _messageDelivery;
+    private readonly Statement _insertReport, _messageDelivery, _insertNotification, _insertEvent;
 
     public IntakeRows(AppDbContext db)
     {
@@ -61,11 +61,18 @@ internal sealed class IntakeRows : IAsyncDisposable
         _insertParticipant = Statement.Insert(connection, sql, Entity<TicketParticipant>(), ifMissing: true,
             conflictOn: [nameof(TicketParticipant.TicketId), nameof(TicketParticipant.Email)]);
         // The count is added to, not written: a reply or another node's mail may have counted since the batch read it.
-        _ticketActivity = Statement.Update(connection, sql, Entity<Ticket>(), [nameof(Ticket.LastMessageAt)], addTo: nameof(Ticket.MessageCount));
-        _ticketReopened = Statement.Update(connection, sql, Entity<Ticket>(), [nameof(Ticket.LastMessageAt), nameof(Ticket.Status)],
-            addTo: nameof(Ticket.MessageCount));
+        // The row's last message (time, preview, direction) is written; its attachment mark only ever turns on, in the
+        // database, so a reply's mark that committed after the batch read the ticket stays.
+        string[] lastMessage = [nameof(Ticket.LastMessageAt), nameof(Ticket.LastMessagePreview), nameof(Ticket.LastDirection)];
+        _ticketActivity = Statement.Update(connection, sql, Entity<Ticket>(), lastMessage, addTo: nameof(Ticket.MessageCount),
+            orInto: nameof(Ticket.HasAttachments));
+        // A reply that reopens a ticket also ends its snooze (the column is written with the status).
+        _ticketReopened = Statement.Update(connection, sql, Entity<Ticket>(), [.. lastMessage, nameof(Ticket.Status), nameof(Ticket.SnoozedUntil)],
+            addTo: nameof(Ticket.MessageCount), orInto: nameof(Ticket.HasAttachments));
         _messageHtml = Statement.Update(connection, sql, Entity<TicketMessage>(), [nameof(TicketMessage.Html)]);
         _insertReport = Statement.Insert(connection, sql, Entity<DeliveryReport>());
+        _insertNotification = Statement.Insert(connection, sql, Entity<Notifications.Notification>());
+        _insertEvent = Statement.Insert(connection, sql, Entity<TicketEvent>());
         _messageDelivery = Statement.Update(connection, sql, Entity<TicketMessage>(),
             [nameof(TicketMessage.Delivery), nameof(TicketMessage.DeliveryDetail), nameof(TicketMessage.BouncedRecipient)]);
         _addressSeen = Statement.Update(connection, sql, Entity<CorporateAddress>(), [nameof(CorporateAddress.LastReceivedAt)]);
@@ -119,6 +126,13 @@ internal sealed class IntakeRows : IAsyncDisposable
 
     /// <summary>Inserts a delivery report about one of our sent messages and sets its <see cref="DeliveryReport.Id"/>.</summary>
     public async Task InsertAsync(DeliveryReport report) => report.Id = await _insertReport.ExecuteAsync(report, Transaction);
+
+    /// <summary>Inserts a notification for a user and sets its id.</summary>
+    public async Task InsertAsync(Notifications.Notification notification) =>
+        notification.Id = await _insertNotification.ExecuteAsync(notification, Transaction);
+
+    /// <summary>Inserts an event in a ticket's thread (a customer's answer ended its snooze) and sets its id.</summary>
+    public async Task InsertAsync(TicketEvent ticketEvent) => ticketEvent.Id = await _insertEvent.ExecuteAsync(ticketEvent, Transaction);
 
     /// <summary>Writes a sent message's <see cref="TicketMessage.Delivery"/>, its detail and the bounced recipient (a bounce named it).</summary>
     public Task UpdateDeliveryAsync(TicketMessage message) => _messageDelivery.ExecuteAsync(message, Transaction);
@@ -228,7 +242,7 @@ internal sealed class IntakeRows : IAsyncDisposable
     {
         foreach (var statement in new[] { _insertTicket, _insertMessage, _insertRaw, _insertAttachment, _insertContent, _insertRawFromFile,
                      _insertContentFromFile, _insertParticipant, _ticketActivity, _ticketReopened,
-                     _messageHtml, _addressSeen, _addressForwarding, _insertReport, _messageDelivery })
+                     _messageHtml, _addressSeen, _addressForwarding, _insertReport, _messageDelivery, _insertNotification, _insertEvent })
             await statement.DisposeAsync();
     }
 
@@ -303,15 +317,20 @@ internal sealed class IntakeRows : IAsyncDisposable
         }
 
         /// <summary>
-        /// <c>UPDATE t SET these columns[, addTo = addTo + @n] WHERE key = …</c>: <paramref name="addTo"/> is added to
+        /// <c>UPDATE t SET these columns[, orInto = orInto OR @b][, addTo = addTo + @n] WHERE key = …</c>: <paramref name="addTo"/> is added to
         /// in the database (the amount given to <see cref="ExecuteAsync(object, DbTransaction, int)"/>), so concurrent writers' additions all count.
         /// </summary>
-        public static Statement Update(DbConnection connection, ISqlGenerationHelper sql, IEntityType entity, string[] propertyNames, string? addTo = null)
+        public static Statement Update(DbConnection connection, ISqlGenerationHelper sql, IEntityType entity, string[] propertyNames, string? addTo = null,
+            string? orInto = null)
         {
             IProperty Property(string name) => entity.FindProperty(name) ?? throw new InvalidOperationException($"{entity.DisplayName()}.{name} is not mapped.");
-            var properties = propertyNames.Select(Property).Append(SingleKey(entity)).ToList();
+            var ored = orInto is null ? null : Property(orInto);
+            var properties = propertyNames.Select(Property).Concat(ored is null ? [] : [ored]).Append(SingleKey(entity)).ToList();
             var columns = properties.Select((p, i) => ColumnOf(sql, p, i)).ToArray();
-            var assignments = columns[..^1].Select((c, i) => $"{sql.DelimitIdentifier(properties[i].GetColumnName())} = {sql.GenerateParameterNamePlaceholder(c.Name)}").ToList();
+            // orInto (a bool) is OR-ed with its stored value: a flag that only ever turns on.
+            var assignments = columns[..^1].Select((c, i) => properties[i] == ored
+                ? $"{sql.DelimitIdentifier(properties[i].GetColumnName())} = {sql.DelimitIdentifier(properties[i].GetColumnName())} OR {sql.GenerateParameterNamePlaceholder(c.Name)}"
+                : $"{sql.DelimitIdentifier(properties[i].GetColumnName())} = {sql.GenerateParameterNamePlaceholder(c.Name)}").ToList();
             Column? addend = null;
             if (addTo is not null)
             {

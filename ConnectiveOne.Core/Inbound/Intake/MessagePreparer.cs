@@ -140,6 +140,7 @@ public sealed class MessagePreparer(IOptions<ConnectiveOneOptions> options, Mess
                 Date = message.Headers.Contains(HeaderId.Date) ? message.Date : null,
                 Text = textBody,
                 Html = html?.Html,
+                Preview = MessagePreview.Of(textBody, html?.Html),
                 HasRemoteImages = html?.HasRemoteImages ?? false,
                 Flags = (MessageFlags)(int)classification.Flags,
                 FlagReasons = classification.Reasons,

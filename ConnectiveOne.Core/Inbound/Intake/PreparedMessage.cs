@@ -63,6 +63,9 @@ public sealed class PreparedMessage : IDisposable
     public DateTimeOffset? Date { get; init; }
     public string? Text { get; init; }
 
+    /// <summary>The inbox row's preview of this message (<see cref="Tickets.MessagePreview"/>), computed while preparing, off the writer's thread.</summary>
+    public string? Preview { get; init; }
+
     /// <summary>Sanitized HTML; inline images point at <see cref="InlinePlaceholder"/> until their ids are known.</summary>
     public string? Html { get; init; }
     public bool HasRemoteImages { get; init; }

@@ -400,6 +400,74 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                     b.ToTable("MailgunTokens", (string)null);
                 });
 
+            modelBuilder.Entity("ConnectiveOne.Core.Notifications.Notification", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("EmailPending")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ReadAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("TicketId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EmailPending");
+
+                    b.HasIndex("TicketId");
+
+                    b.HasIndex("UserId", "Id");
+
+                    b.ToTable("Notifications", (string)null);
+                });
+
+            modelBuilder.Entity("ConnectiveOne.Core.Notifications.NotificationSettings", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EmailKinds")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("FollowAllBots")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FollowedBots")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("UserId");
+
+                    b.ToTable("NotificationSettings", (string)null);
+                });
+
             modelBuilder.Entity("ConnectiveOne.Core.Outbound.OutboundMail", b =>
                 {
                     b.Property<Guid>("Id")
@@ -486,6 +554,53 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                     b.HasIndex("AddressId", "Kind", "CreatedAt");
 
                     b.ToTable("Outbox", (string)null);
+                });
+
+            modelBuilder.Entity("ConnectiveOne.Core.SavedReplies.SavedReply", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("BotId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("OwnerId")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Shared")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(20000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("UseCount")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BotId");
+
+                    b.HasIndex("OwnerId");
+
+                    b.HasIndex("Shared", "OwnerId");
+
+                    b.ToTable("SavedReplies", (string)null);
                 });
 
             modelBuilder.Entity("ConnectiveOne.Core.Tickets.AttachmentContent", b =>
@@ -588,10 +703,31 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                     b.Property<string>("CustomerName")
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("HasAttachments")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastDirection")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("LastMessageAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("LastMessagePreview")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("MergedIntoTicketId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("MessageCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SnoozeFailure")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("SnoozedUntil")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Status")
@@ -620,6 +756,10 @@ namespace ConnectiveOne.Core.Persistence.Migrations
 
                     b.HasIndex("LastMessageAt");
 
+                    b.HasIndex("MergedIntoTicketId");
+
+                    b.HasIndex("SnoozedUntil");
+
                     b.HasIndex("AddressId", "CustomerEmail", "SubjectKey");
 
                     b.HasIndex("AssigneeId", "LastMessageAt", "BotId");
@@ -629,6 +769,85 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                     b.HasIndex("Status", "LastMessageAt", "BotId");
 
                     b.ToTable("Tickets");
+                });
+
+            modelBuilder.Entity("ConnectiveOne.Core.Tickets.TicketDraft", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("TicketId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Bcc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Cc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Note")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("Origin")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(100000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("To")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("UserId", "TicketId");
+
+                    b.HasIndex("TicketId");
+
+                    b.ToTable("TicketDrafts", (string)null);
+                });
+
+            modelBuilder.Entity("ConnectiveOne.Core.Tickets.TicketEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ActorUserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Detail")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("OtherTicketId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("TicketId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UndoData")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("UndoneAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TicketId", "At");
+
+                    b.ToTable("TicketEvents", (string)null);
                 });
 
             modelBuilder.Entity("ConnectiveOne.Core.Tickets.TicketMessage", b =>
@@ -978,6 +1197,30 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("ConnectiveOne.Core.Notifications.Notification", b =>
+                {
+                    b.HasOne("ConnectiveOne.Core.Tickets.Ticket", null)
+                        .WithMany()
+                        .HasForeignKey("TicketId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("ConnectiveOne.Core.Accounts.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ConnectiveOne.Core.Notifications.NotificationSettings", b =>
+                {
+                    b.HasOne("ConnectiveOne.Core.Accounts.AppUser", null)
+                        .WithOne()
+                        .HasForeignKey("ConnectiveOne.Core.Notifications.NotificationSettings", "UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("ConnectiveOne.Core.Outbound.OutboundMail", b =>
                 {
                     b.HasOne("ConnectiveOne.Core.Addresses.CorporateAddress", null)
@@ -990,6 +1233,20 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                         .WithMany()
                         .HasForeignKey("TicketMessageId")
                         .OnDelete(DeleteBehavior.Cascade);
+                });
+
+            modelBuilder.Entity("ConnectiveOne.Core.SavedReplies.SavedReply", b =>
+                {
+                    b.HasOne("ConnectiveOne.Core.Bots.Bot", null)
+                        .WithMany()
+                        .HasForeignKey("BotId")
+                        .OnDelete(DeleteBehavior.Cascade);
+
+                    b.HasOne("ConnectiveOne.Core.Accounts.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("OwnerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("ConnectiveOne.Core.Tickets.MessageAttachment", b =>
@@ -1027,6 +1284,30 @@ namespace ConnectiveOne.Core.Persistence.Migrations
                         .WithMany()
                         .HasForeignKey("ContinuesTicketId")
                         .OnDelete(DeleteBehavior.SetNull);
+                });
+
+            modelBuilder.Entity("ConnectiveOne.Core.Tickets.TicketDraft", b =>
+                {
+                    b.HasOne("ConnectiveOne.Core.Tickets.Ticket", null)
+                        .WithMany()
+                        .HasForeignKey("TicketId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("ConnectiveOne.Core.Accounts.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ConnectiveOne.Core.Tickets.TicketEvent", b =>
+                {
+                    b.HasOne("ConnectiveOne.Core.Tickets.Ticket", null)
+                        .WithMany()
+                        .HasForeignKey("TicketId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("ConnectiveOne.Core.Tickets.TicketMessage", b =>

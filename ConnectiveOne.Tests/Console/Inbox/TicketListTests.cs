@@ -50,10 +50,49 @@ public sealed class TicketListTests : MudTestContext
     }
 
     [Fact]
+    public void Rows_show_preview_bot_assignee_attachment_and_who_answered_last()
+    {
+        var bot = Guid.NewGuid();
+        var state = State(
+                Ticket(2, "Broken hinge", TimeSpan.FromMinutes(5)) with
+                {
+                    BotId = bot, AssigneeId = "u1", Preview = "The hinge broke after two days", HasAttachments = true, LastDirection = "Inbound",
+                },
+                Ticket(1, "Thanks", TimeSpan.FromDays(2)) with { AssigneeId = "me", LastDirection = "Outbound" }) with
+            {
+                Bots = [new BotOption(bot, "Support")],
+                Assignees = ImmutableDictionary<string, string>.Empty.Add("u1", "Dana Whitfield").Add("me", "Me Myself"),
+            };
+        var list = Render<TicketList>(p => p.Add(c => c.State, state).Add(c => c.CurrentUserId, "me").Add(c => c.Now, Now));
+
+        var rows = list.FindAll("[data-testid='ticket-row']");
+        Assert.Equal("The hinge broke after two days", rows[0].QuerySelector("[data-testid='row-preview']")!.TextContent);
+        Assert.Equal("Support", rows[0].QuerySelector("[data-testid='row-bot']")!.TextContent);
+        Assert.Equal("DW", rows[0].QuerySelector("[data-testid='row-assignee']")!.TextContent);
+        Assert.NotNull(rows[0].QuerySelector("[data-testid='row-attachment']"));
+        Assert.Equal("customer", rows[0].QuerySelector("[data-testid='row-last']")!.GetAttribute("data-last"));
+        Assert.Equal("5 min", rows[0].QuerySelector("[data-testid='row-time']")!.TextContent);
+        Assert.Equal("Broken hinge", rows[0].GetAttribute("title"));
+        Assert.Equal("us", rows[1].QuerySelector("[data-testid='row-last']")!.GetAttribute("data-last"));
+        Assert.Contains("you", rows[1].QuerySelector("[data-testid='row-assignee']")!.GetAttribute("title"));
+        Assert.Null(rows[1].QuerySelector("[data-testid='row-attachment']"));
+        Assert.Null(rows[1].QuerySelector("[data-testid='row-preview']"));
+    }
+
+    [Fact]
     public void An_empty_list_says_why_and_what_to_do()
     {
         var empty = Render<TicketList>(p => p.Add(c => c.State, State()));
-        Assert.Contains("No tickets here", empty.Find("[data-testid='inbox-empty']").TextContent);
+        Assert.Contains("No open tickets", empty.Find("[data-testid='inbox-empty']").TextContent);
+
+        var all = Render<TicketList>(p => p.Add(c => c.State, State() with { Filter = new InboxFilter(Status: null) }));
+        Assert.Contains("No tickets here", all.Find("[data-testid='inbox-empty']").TextContent);
+        Assert.Contains("Setup", all.Markup);
+
+        // "Assigned to me" says what gets a ticket there and how to see everyone's.
+        var mine = Render<TicketList>(p => p.Add(c => c.State, State() with { Filter = new InboxFilter(Mine: true) }));
+        Assert.Contains("Nothing assigned to you", mine.Find("[data-testid='inbox-empty']").TextContent);
+        Assert.Contains("Switch off \"Assigned to me\"", mine.Markup);
 
         var searched = Render<TicketList>(p => p.Add(c => c.State, State() with { Filter = new InboxFilter(Query: "zebra") }));
         Assert.Contains("No tickets match", searched.Markup);

@@ -53,8 +53,6 @@ public abstract class AppStoreContext : MudTestContext, IAsyncLifetime
         public ValueTask DisposeAsync() => _scope.DisposeAsync();
     }
 
-    Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
-
     async Task IAsyncLifetime.DisposeAsync()
     {
         await DisposeAsync();

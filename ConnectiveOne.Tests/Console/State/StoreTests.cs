@@ -1,7 +1,7 @@
-using System.Collections.Immutable;
 using ConnectiveOne.Console.State;
 using ConnectiveOne.Console.State.Notifications;
 using ConnectiveOne.Console.State.Session;
+using ConnectiveOne.Core.Notifications;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ConnectiveOne.Tests.Console.State;
@@ -20,30 +20,34 @@ public sealed class StoreTests
         Assert.Equal(0, store.Select<NotificationsState>().Unread);
     }
 
+    private static NotificationView Item(long id, string text, bool read = false) =>
+        new(id, "newTicket", id, text, DateTimeOffset.UnixEpoch, read ? DateTimeOffset.UnixEpoch : null);
+
     [Fact]
     public void Reducers_are_pure_and_leave_the_old_state_untouched()
     {
-        var before = new NotificationsState(ImmutableList<Notification>.Empty, 0);
-        var after = NotificationsFeature.Reduce(before, new NotificationReceived(new Notification("x", "1", "one", DateTimeOffset.UnixEpoch)));
-        Assert.Empty(before.Recent);
-        Assert.Single(after.Recent);
-        Assert.Equal(1, after.Unread);
+        var before = new NotificationsState([Item(1, "one")], 1, true);
+        var after = NotificationsFeature.Reduce(before, new NotificationsReadRequested([1]));
+        Assert.Null(Assert.Single(before.Recent).ReadAt);
+        Assert.Equal(1, before.Unread);
+        Assert.NotNull(Assert.Single(after.Recent).ReadAt);
+        Assert.Equal(0, after.Unread);
     }
 
     [Fact]
-    public void Notifications_keep_the_newest_twenty_and_cap_the_count()
+    public void Marking_one_read_counts_down_only_for_it_and_marking_all_read_clears_the_count_with_unshown_ones()
     {
         var store = NewStore();
-        for (var i = 0; i < 150; i++)
-            store.Dispatch(new NotificationReceived(new Notification("ticketCreated", i.ToString(), $"Ticket {i}", DateTimeOffset.UnixEpoch)));
+        // Five unread in all, of which the newest three are loaded (the bell shows the newest only).
+        store.Dispatch(new NotificationsLoaded("u1", new NotificationPage([Item(9, "nine"), Item(8, "eight"), Item(7, "seven", read: true)], 5)));
+        store.Dispatch(new NotificationsReadRequested([8, 7]));
         var state = store.Select<NotificationsState>();
-        Assert.Equal(NotificationsFeature.Keep, state.Recent.Count);
-        Assert.Equal("Ticket 149", state.Recent[0].Text);
-        Assert.Equal(99, state.Unread);
+        Assert.Equal(4, state.Unread); // 7 was read already
+        Assert.Equal([true, false, false], state.Recent.Select(n => n.Unread));
 
-        store.Dispatch(new NotificationsRead());
+        store.Dispatch(new NotificationsReadRequested(null));
         Assert.Equal(0, store.Select<NotificationsState>().Unread);
-        Assert.Equal(NotificationsFeature.Keep, store.Select<NotificationsState>().Recent.Count);
+        Assert.All(store.Select<NotificationsState>().Recent, n => Assert.False(n.Unread));
     }
 
     [Fact]
@@ -97,7 +101,7 @@ public sealed class StoreTests
             if (action is SessionChanged { Name: { } name })
             {
                 NameSeenByEffect = store.Select<SessionState>().Name;
-                store.Dispatch(new NotificationReceived(new Notification("session", "u1", $"Signed in as {name}", DateTimeOffset.UnixEpoch)));
+                store.Dispatch(new NotificationsLoaded("u1", new NotificationPage([Item(1, $"Signed in as {name}")], 1)));
                 Done.TrySetResult();
             }
             return Task.CompletedTask;
