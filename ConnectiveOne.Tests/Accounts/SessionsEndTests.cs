@@ -134,6 +134,31 @@ public sealed class SessionsEndTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_sign_in_form_opened_while_an_ended_sessions_cookie_still_passes_signs_in_after_that_cookie_fails()
+    {
+        await _app.CreateUserWithTokenAsync("pat@example.test", "Operator", PatPassword);
+        var laptop = await SignedInAsync("pat@example.test", PatPassword);
+        var users = await _app.CreateApiClient().GetFromJsonAsync<List<UserRow>>("/api/v1/users");
+        var pat = users!.Single(u => u.Email == "pat@example.test");
+        // An admin promotes Pat: a new security stamp, so the laptop's cookie fails its next check (5 s after it was issued).
+        (await _app.CreateApiClient().PatchAsJsonAsync($"/api/v1/users/{pat.Id}", new { role = "Admin" })).EnsureSuccessStatusCode();
+        var since = Stopwatch.StartNew();
+        var stillPasses = (await laptop.Client.GetAsync("/account/password")).StatusCode == HttpStatusCode.OK;
+        var form = await CookieSignIn.LoginFormAsync(laptop.Client, "pat@example.test", PatPassword);
+        output.WriteLine($"form fetched {since.Elapsed.TotalSeconds:F2} s after the change; the old cookie still passed then: {stillPasses}");
+
+        // Posted once the old cookie has certainly had its check: before the form ended the old session, its token was
+        // made for that session and the post was refused with a bare 400.
+        await Task.Delay(Bound + TimeSpan.FromSeconds(1) - since.Elapsed is { Ticks: > 0 } rest ? rest : TimeSpan.Zero);
+        var answer = await laptop.Client.PostAsync("/account/login", form);
+        Assert.True(answer.StatusCode is HttpStatusCode.Redirect or HttpStatusCode.Found,
+            $"Signing in again answered {(int)answer.StatusCode}: {await answer.Content.ReadAsStringAsync()}");
+        Assert.Equal(HttpStatusCode.OK, (await laptop.Client.GetAsync("/settings")).StatusCode);
+    }
+
+    private sealed record UserRow(string Id, string Email);
+
+    [Fact]
     public async Task Guessing_the_current_password_on_an_open_session_waits_like_signing_in()
     {
         await _app.CreateUserWithTokenAsync("pat@example.test", "Operator", PatPassword);

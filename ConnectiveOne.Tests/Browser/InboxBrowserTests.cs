@@ -92,11 +92,18 @@ public sealed class InboxBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
             await bob.ScreenshotAsync("inbox-collision-light-1366");
         });
 
-        // Ann sends; the relay refuses once (4xx), so both pages show Queued, then Sent after the retry.
-        _relay.RefuseNext((451, "4.3.0 Try again later"));
+        // Ann sends; the relay refuses (4xx) until both pages have shown Queued, then takes the next retry: Sent.
+        // (Refusing only once raced a busy machine: the retry 2 s later could be delivered before Bob's page drew Queued.)
+        _relay.RefuseAll(451, "4.3.0 Try again later");
         await ann.RunAsync(() => ann.Page.GetByTestId("send-reply").ClickAsync());
+        for (var waited = 0; _relay.RefusedCount == 0; waited += 50)
+        {
+            Assert.True(waited < 30_000, "The relay was not asked within 30 s of Send.");
+            await Task.Delay(50);
+        }
         foreach (var page in new[] { ann, bob })
             await page.RunAsync(() => Assertions.Expect(page.Page.GetByTestId("delivery")).ToHaveTextAsync("Queued"));
+        _relay.AcceptAll();
         foreach (var page in new[] { ann, bob })
             await page.RunAsync(() => Assertions.Expect(page.Page.GetByTestId("delivery")).ToHaveTextAsync("Sent", new() { Timeout = 30_000 }));
         await ann.ScreenshotAsync("inbox-ticket-light-1366");
