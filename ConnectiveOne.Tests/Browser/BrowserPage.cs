@@ -65,6 +65,39 @@ public sealed class BrowserPage(IBrowserContext context, IPage page, string base
         }
     }
 
+    /// <summary>
+    /// Fails unless at least <paramref name="lines"/> lines of the reply box are in view: inside the composer's
+    /// scrolling box and above its sticky row of buttons (which once covered all but one line of it on a laptop with
+    /// To, Cc and Bcc open). Waits up to 10 s, as the composer settles over a round trip.
+    /// </summary>
+    public async Task AssertReplyBoxShowsAsync(int lines, string what)
+    {
+        const string shown = """
+            () => {
+              const box = document.getElementById('c1-reply-text');
+              const composer = box && box.closest('.c1-composer');
+              if (!composer) return -1;
+              const b = box.getBoundingClientRect(), c = composer.getBoundingClientRect();
+              const actions = composer.querySelector(':scope > .c1-composer-actions');
+              const bottom = Math.min(b.bottom, c.bottom, actions ? actions.getBoundingClientRect().top : c.bottom, window.innerHeight);
+              return (bottom - Math.max(b.top, c.top, 0)) / parseFloat(getComputedStyle(box).lineHeight);
+            }
+            """;
+        try
+        {
+            await page.WaitForFunctionAsync($"() => ({shown})() >= {lines}", null, new() { Timeout = 10_000 });
+        }
+        catch (TimeoutException)
+        {
+            var seen = await page.EvaluateAsync<double>(shown);
+            var sizes = await page.EvaluateAsync<string>("""
+                () => [...document.querySelectorAll('.c1-ticket, .c1-ticket > *, .c1-composer > *')]
+                  .map(e => `${e.className.toString().split(' ')[0] || e.tagName} ${Math.round(e.getBoundingClientRect().height)}/${e.scrollHeight}`).join(', ')
+                """);
+            Assert.Fail($"{what}: {seen:F1} lines of the reply box are in view, want at least {lines}. Heights (shown/whole): {sizes}");
+        }
+    }
+
     public async Task ScreenshotAsync(string name)
     {
         // The pages look the same on either database: the PostgreSQL pass would only redraw the SQLite pass's pictures.

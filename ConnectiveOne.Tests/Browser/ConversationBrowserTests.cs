@@ -89,6 +89,7 @@ public sealed class ConversationBrowserTests(ChromiumFixture chromium) : IAsyncL
             await Assertions.Expect(page.GetByTestId("reply-signature")).ToContainTextAsync("Acme field service");
             await page.GetByTestId("reply-text").FillAsync("Hi Bob, a technician comes on Monday.");
             await op.AssertFitsWindowAsync("the ticket page");
+            await op.AssertReplyBoxShowsAsync(2, "writing with To, Cc and Bcc open");
             await op.ScreenshotAsync($"conversation-composer-{theme}-{width}");
             await page.GetByTestId("send-reply").ClickAsync();
             await Assertions.Expect(page.GetByTestId("delivery")).ToHaveTextAsync("Sent", new() { Timeout = 30_000 });
