@@ -37,6 +37,12 @@ public abstract class StoreComponent : ComponentBase, IDisposable
 
     protected void Dispatch(object action) => Store.Dispatch(action);
 
+    /// <summary>
+    /// True once the component is disposed. Blazor disposes a page before its child components, whose teardown can
+    /// still call the page's callbacks (a stepper's steps unregistering move its active step).
+    /// </summary>
+    protected bool IsDisposed => _disposed;
+
     public override Task SetParametersAsync(ParameterView parameters)
     {
         // Here rather than in OnInitialized: runs once for every subclass, whether or not it calls base.OnInitialized().

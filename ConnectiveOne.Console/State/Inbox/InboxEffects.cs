@@ -72,7 +72,14 @@ public sealed class InboxEffects(IServiceScopeFactory scopes, TicketCounts count
             await Task.Delay(TicketCounts.MinInterval);
             await LoadCountsAsync(store); // joins the rounds running now: one more
         }
-    }, (ex, _) => logger.LogError(ex, "Could not count the inbox"));
+    }, (ex, _) =>
+    {
+        // The app is stopping (its counter is disposed under a circuit still counting): nothing an admin must look at.
+        if (ex is ObjectDisposedException)
+            logger.LogDebug(ex, "The inbox count stopped with the app");
+        else
+            logger.LogError(ex, "Could not count the inbox");
+    });
 
     private async Task LoadBotsAsync(Store store)
     {

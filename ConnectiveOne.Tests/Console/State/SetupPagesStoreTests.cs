@@ -1,4 +1,5 @@
 using Bunit;
+using Bunit.TestDoubles;
 using ConnectiveOne.Console.Features.Setup;
 using ConnectiveOne.Console.State;
 using ConnectiveOne.Console.State.Setup;
@@ -32,6 +33,27 @@ public sealed class SetupPagesStoreTests : AppStoreContext
 
         page.WaitForAssertion(() => Assert.Equal(DomainStatus.Verified, store.Select<SetupState>().Domain?.Status));
         page.WaitForAssertion(() => Assert.Equal("Verified", DomainChip(page)));
+    }
+
+    [Fact]
+    public async Task Leaving_the_wizard_on_a_later_step_navigates_nowhere()
+    {
+        var address = await SeedAsync("support@acme.test");
+        await Services.GetRequiredService<StoreConnector>().StartAsync();
+        var navigation = Services.GetRequiredService<BunitNavigationManager>();
+        navigation.NavigateTo($"/setup/addresses/{address.Id}?step=3");
+        var page = Render<AddressWizard>(p => p.Add(w => w.Id, address.Id));
+        page.WaitForAssertion(() => Assert.Equal("Pending", DomainChip(page)));
+        var before = navigation.History.Select(h => h.Uri).ToList();
+        var navigated = new List<string>();
+        navigation.LocationChanged += (_, e) => navigated.Add(e.Location);
+
+        // The stepper's steps unregister as the page is torn down, which moved its active step back one by one: the
+        // wizard followed each with a URL change, on a circuit being disposed ("Navigation failed", logged as errors).
+        await DisposeComponentsAsync();
+
+        Assert.Empty(navigated);
+        Assert.Equal(before, navigation.History.Select(h => h.Uri).ToList());
     }
 
     [Fact]
