@@ -136,8 +136,16 @@ public sealed class HostileHtmlBrowserTests(ChromiumFixture chromium, ITestOutpu
                         // An invisible link cannot be clicked by a person either.
                     }
                 }
-                // The page has run what the events queued: a rendering frame and a task later (no fixed wait).
-                await op.Page.EvaluateAsync("() => new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)))");
+                // The page has run what the events queued: a rendering frame and a task later (no fixed wait). Bounded: an
+                // evaluation's promise has no timeout of its own, and one that never settles would hold the whole run.
+                try
+                {
+                    await op.Page.EvaluateAsync("() => new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)))").WaitAsync(TimeSpan.FromSeconds(30));
+                }
+                catch (TimeoutException)
+                {
+                    Assert.Fail($"{subject}: the page drew no frame within 30 s after the clicks.");
+                }
                 if (await op.Page.EvaluateAsync<string?>("window.pwned ?? null") is { } p)
                     pwned.Add($"{subject}: {p}");
             }

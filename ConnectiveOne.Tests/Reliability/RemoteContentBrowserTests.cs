@@ -103,11 +103,21 @@ public sealed class RemoteContentBrowserTests(ChromiumFixture chromium, ITestOut
         });
     }
 
-    /// <summary>Waits until our inline image has loaded and the frame's document has fired its load event.</summary>
+    /// <summary>
+    /// Waits until our inline image has loaded and the frame's document is complete (every resource fetched or failed).
+    /// Asked again every 50 ms, within 30 s: a promise on the document's load event never settled once (the frame's
+    /// document was replaced under it, or its load never came) and held the whole run until the 10-minute hang guard.
+    /// </summary>
     private static async Task FrameLoadedAsync(IFrameLocator frame)
     {
         var probe = frame.Locator("#c1-probe");
         await Assertions.Expect(probe).ToHaveJSPropertyAsync("naturalWidth", 1);
-        await probe.EvaluateAsync("e => new Promise(done => e.ownerDocument.readyState === 'complete' ? done() : e.ownerDocument.defaultView.addEventListener('load', () => done()))");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        string state;
+        while ((state = await probe.EvaluateAsync<string>("e => e.ownerDocument.readyState")) != "complete")
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"The mail frame is still '{state}' 30 s after our inline image loaded.");
+            await Task.Delay(50);
+        }
     }
 }
