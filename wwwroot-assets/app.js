@@ -20,8 +20,18 @@ window.connectiveOne = {
       if (!input || input.disabled || files.length === 0) return false;
       const list = new DataTransfer();
       files.forEach((f) => list.items.add(f));
-      input.files = list.files;
-      input.dispatchEvent(new Event('change', { bubbles: true }));
+      // Blazor wires the input up (InputFile's init marks it) after the composer's first render reached the page: a
+      // paste right after a ticket opened came before that, and its change event found nobody listening. Wait for it,
+      // up to 5 s.
+      const give = (tries) => {
+        if (input._blazorInputFileNextFileId === undefined && tries > 0) {
+          setTimeout(() => give(tries - 1), 50);
+          return;
+        }
+        input.files = list.files;
+        input.dispatchEvent(new Event('change', { bubbles: true }));
+      };
+      give(100);
       return true;
     };
     connectiveOne.pasteWatch = (e) => {
