@@ -19,7 +19,8 @@ namespace ConnectiveOne.Tests.Reliability;
 /// the form without rendering a page, so a try is mostly the guard's work): an unknown email, an address that must wait
 /// after wrong passwords (tried with the right password), a deactivated account (right password) and a wrong password
 /// get the same words and take the same time. 200 tries of each, interleaved in a shuffled order so a busy moment of
-/// the shared CPU hits all four kinds alike; the bound: the four medians within 5 ms.
+/// the shared CPU hits all four kinds alike; the 5 ms, asserted on the median of the per-round differences of
+/// each kind to a wrong password.
 /// </summary>
 [Trait("Category", "Reliability")]
 [RunsLong(60)]
@@ -104,12 +105,18 @@ public sealed class SignInTimingTests(ITestOutputHelper output) : IAsyncLifetime
         var medians = times.ToDictionary(t => t.Key, t => Median(t.Value));
         foreach (var (kind, median) in medians)
             output.WriteLine($"{kind}: median {median:F2} ms over {times[kind].Count} tries (p10 {Percentile(times[kind], 0.1):F2}, p90 {Percentile(times[kind], 0.9):F2})");
-        foreach (var kind in new[] { Kind.Unknown, Kind.Locked, Kind.Deactivated })
-            output.WriteLine($"{kind} - WrongPassword: median of paired differences " +
-                $"{Median(times[kind].Zip(times[Kind.WrongPassword], (k, w) => k - w).ToList()):F2} ms");
-        var spread = medians.Values.Max() - medians.Values.Min();
-        output.WriteLine($"spread of the four medians: {spread:F2} ms");
-        Assert.True(spread <= BoundMs, $"The medians differ by {spread:F2} ms (bound {BoundMs} ms): " +
+        // Each kind against a wrong password within the same round: both tries share that moment's load, so a busy
+        // CPU adds noise to both and cancels in the difference. A timing oracle does not cancel: without the decoy hash
+        // an unknown email is ~10 ms faster in every round. (The spread of the four medians, asserted before, took the
+        // noise of four separate samples and once reached 5.27 ms in CI with paired differences of -1.25/-1.15/0 ms.)
+        var paired = new[] { Kind.Unknown, Kind.Locked, Kind.Deactivated }.ToDictionary(k => k,
+            k => Median(times[k].Zip(times[Kind.WrongPassword], (a, w) => a - w).ToList()));
+        foreach (var (kind, difference) in paired)
+            output.WriteLine($"{kind} - WrongPassword: median of paired differences {difference:F2} ms");
+        output.WriteLine($"spread of the four medians: {medians.Values.Max() - medians.Values.Min():F2} ms");
+        Assert.True(paired.Values.All(d => Math.Abs(d) <= BoundMs),
+            $"A kind differs from a wrong password by more than {BoundMs} ms (median of the per-round differences): " +
+            string.Join(", ", paired.Select(p => $"{p.Key} {p.Value:F2} ms")) + "; medians " +
             string.Join(", ", medians.Select(m => $"{m.Key} {m.Value:F2} ms")));
     }
 
