@@ -19,11 +19,15 @@ internal sealed class IdleTimeoutPipeReader(PipeReader inner, TimeSpan idleTimeo
         ThrowIfTimedOut();
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         idle.CancelAfter(idleTimeout);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             return await inner.ReadAsync(idle.Token);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        // Also when SmtpServer's own limit (a second later) was cancelled too: on a starved thread pool both timers can
+        // run late together, and a client silent for the whole idle limit still gets the idle 421, not SmtpServer's 221.
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested
+                                                 || System.Diagnostics.Stopwatch.GetElapsedTime(started) >= idleTimeout)
         {
             _timedOut = true;
             ThrowIfTimedOut();
